@@ -1,0 +1,163 @@
+"""The ``capplan`` command line. Commands are thin: parse, call one library function, render.
+
+Every CapacityError becomes one line on stderr and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+
+from capacity import profile
+from capacity.errors import CapacityError
+
+app = typer.Typer(
+    help="capplan: surge-test a messaging service with Locust and plan its capacity.\n\n"
+    "Example: capplan run surge   (runs against the built-in demo and writes a report)",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+run_app = typer.Typer(help="Run a load scenario and write a run folder, model and report.", no_args_is_help=True)
+demo_app = typer.Typer(help="The built-in demo messaging service and reference consumers.", no_args_is_help=True)
+app.add_typer(run_app, name="run")
+app.add_typer(demo_app, name="demo")
+
+console = Console(stderr=True)
+out = Console()
+
+EXIT_ERROR = 2
+
+
+def fail(e: CapacityError) -> None:
+    console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+    raise typer.Exit(EXIT_ERROR)
+
+
+# -- run <scenario>: options generated from capacity.profile's one table ------------------------
+
+_PY_TYPES: dict[Any, Any] = {float: Optional[float], int: Optional[int], str: Optional[str],  # noqa: UP007
+                             "choice": Optional[str], "list": Optional[list[str]]}  # noqa: UP007
+
+
+def _run_command(scenario: str) -> Any:
+    def command(**kwargs: Any) -> None:
+        prof = kwargs.pop("profile", None)
+        given = {k: v for k, v in kwargs.items() if v is not None}
+        given["scenario_from_cli"] = True
+        try:
+            settings = profile.resolve(scenario, given, prof)
+            from capacity.progress import run_with_progress
+
+            code = run_with_progress(settings, console, out)
+        except CapacityError as e:
+            fail(e)
+        raise typer.Exit(code)
+
+    params = [inspect.Parameter("profile", inspect.Parameter.KEYWORD_ONLY, default=None,
+                                annotation=Annotated[Optional[Path], typer.Option(  # noqa: UP007
+                                    "--profile", help="TOML file with any of these options; flags win.")])]
+    for opt in profile.options_for(scenario):
+        panel = "Demo service (when no --target)" if opt.name.startswith("demo_") else (
+            "Shape" if opt.scenario else "Run")
+        default_txt = "" if opt.default in (None, []) else f" (default {opt.default})"
+        params.append(inspect.Parameter(
+            opt.name, inspect.Parameter.KEYWORD_ONLY, default=None,
+            annotation=Annotated[_PY_TYPES[opt.kind], typer.Option(
+                opt.flag, help=opt.help + default_txt, rich_help_panel=panel, show_default=False)],
+        ))
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__doc__ = {
+        "surge": "Surge: baseline, ramp, surge at a multiple of the baseline, recovery.\n\n"
+                 "Example: capplan run surge --baseline-rate 100 --surge-multiplier 3 "
+                 "--target http://127.0.0.1:8080 --source demo",
+        "step": "Step: a staircase of rates up to and past saturation (the best data for fitting).\n\n"
+                "Example: capplan run step --start-rate 20 --step-rate 20 --steps 8",
+    }[scenario]
+    return command
+
+
+for _scenario in profile.SCENARIOS:
+    run_app.command(_scenario)(_run_command(_scenario))
+
+
+# -- demo ---------------------------------------------------------------------------------------
+
+@demo_app.command("serve")
+def demo_serve(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port; 0 picks a free one and prints it.")] = 8080,
+    workers: Annotated[int, typer.Option(help="Consumers C.")] = 4,
+    service_time_ms: Annotated[float, typer.Option(help="Mean service time S in ms.")] = 40.0,
+    service_dist: Annotated[str, typer.Option(help="exp, const or lognormal.")] = "exp",
+    service_scv: Annotated[float, typer.Option(help="Service-time SCV (lognormal).")] = 1.0,
+    queue_limit: Annotated[int, typer.Option(help="Queue limit; POSTs beyond it get 503.")] = 5000,
+    seed: Annotated[Optional[int], typer.Option(help="Random seed for service times.")] = None,  # noqa: UP007
+) -> None:
+    """Serve the demo messaging service (capacity C/S msg/s) until Ctrl-C.
+
+    Example: capplan demo serve --port 8080 --workers 4 --service-time-ms 40
+    """
+    from capacity.demo.service import DemoConfig, serve
+
+    try:
+        cfg = DemoConfig(workers, service_time_ms, service_dist, service_scv, queue_limit, seed)
+    except CapacityError as e:
+        fail(e)
+    serve(cfg, host, port)
+
+
+# -- fit / report --------------------------------------------------------------------------------
+
+@app.command("fit")
+def fit_cmd(run_dir: Annotated[Path, typer.Argument(help="A run folder, e.g. reports/20261203-141502-surge")]) -> None:
+    """Fit the queueing model to a run folder and write model.json.
+
+    Example: capplan fit reports/20261203-141502-surge
+    """
+    from capacity import pipeline
+
+    try:
+        path = pipeline.fit_and_save(run_dir)
+    except CapacityError as e:
+        fail(e)
+    out.print(str(path))
+
+
+@app.command("report")
+def report_cmd(run_dir: Annotated[Path, typer.Argument(help="A run folder")]) -> None:
+    """Write (or rewrite) report.html for a run folder, fitting first if the folder has no model.
+
+    Example: capplan report reports/20261203-141502-surge
+    """
+    from capacity import pipeline
+    from capacity.report import render
+    from capacity.runs import read_run
+
+    try:
+        run = read_run(run_dir)
+        if run.model() is None:
+            res = pipeline.finalize(run_dir)
+            path = res.report
+        else:
+            path = render.write_report(run)
+    except CapacityError as e:
+        fail(e)
+    out.print(str(path))
+
+
+def main() -> None:
+    try:
+        app()
+    except CapacityError as e:  # a library error outside a command's own handler
+        console.print(f"[bold red]error:[/] {e}", highlight=False)
+        sys.exit(EXIT_ERROR)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The built-in demo messaging service and reference consumers, with known capacity C/S."""

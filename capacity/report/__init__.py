@@ -1,0 +1,1 @@
+"""The self-contained HTML capacity report: plots (matplotlib -> inline SVG) and a Jinja2 template."""

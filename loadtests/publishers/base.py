@@ -1,0 +1,64 @@
+"""The publisher interface: one object per Locust user that sends one message and returns.
+
+A publisher is synchronous from the driver's point of view (the driver calls ``publish`` in its own
+greenlet per message, so a slow endpoint never delays the next scheduled send). It must be
+gevent-friendly: either a client that gevent's monkey-patching makes cooperative (pika's
+BlockingConnection, redis-py, geventhttpclient), or an asyncio client run in its own thread.
+
+``publish`` returns the response size in bytes and raises on failure; the driver times the call
+from the message's *scheduled* send time and fires Locust's request event.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from capacity.errors import TargetError
+
+
+class Publisher(Protocol):
+    request_type: str  # Locust's "method" column, e.g. "POST", "AMQP", "LPUSH", "XADD", "JS"
+    name: str  # Locust's "name" column: the endpoint, credentials redacted
+
+    def publish(self, body: bytes) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def message_body(seq: int, scheduled_epoch_s: float, size: int = 0) -> bytes:
+    """The message every publisher sends: JSON with its sequence number and *scheduled* send time.
+
+    Consumers compute delivery latency as ``receive_time - sent_at`` (epoch seconds).
+    """
+    doc: dict[str, object] = {"seq": seq, "sent_at": scheduled_epoch_s}
+    if size > 0:
+        doc["pad"] = "x" * size
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+PublisherFactory = Callable[[str], Publisher]
+_REGISTRY: dict[str, PublisherFactory] = {}
+
+
+def register(*schemes: str) -> Callable[[PublisherFactory], PublisherFactory]:
+    def deco(factory: PublisherFactory) -> PublisherFactory:
+        for s in schemes:
+            _REGISTRY[s] = factory
+        return factory
+
+    return deco
+
+
+def open_publisher(url: str) -> Publisher:
+    """Build the publisher for a target URL (http(s)://, amqp://, redis://, nats://)."""
+    from loadtests import publishers as _pkg  # noqa: F401  (registers the built-in publishers)
+
+    scheme = urlsplit(url).scheme.lower()
+    factory = _REGISTRY.get(scheme)
+    if factory is None:
+        known = ", ".join(sorted(_REGISTRY))
+        raise TargetError(f"No publisher for target scheme {scheme!r} in {url!r}; use one of: {known}.")
+    return factory(url)
