@@ -112,6 +112,33 @@ def demo_serve(
     serve(cfg, host, port)
 
 
+@demo_app.command("consume")
+def demo_consume(
+    from_url: Annotated[str, typer.Option("--from", help="Queue to consume: amqp://...?queue=q, "
+                                          "redis://...?list=q or ?stream=s&group=g, nats://...?stream=S&consumer=C")],
+    workers: Annotated[int, typer.Option(help="Consumers C.")] = 4,
+    service_time_ms: Annotated[float, typer.Option(help="Mean service time S in ms.")] = 40.0,
+    service_dist: Annotated[str, typer.Option(help="exp, const or lognormal.")] = "exp",
+    service_scv: Annotated[float, typer.Option(help="Service-time SCV (lognormal).")] = 1.0,
+    metrics_host: Annotated[str, typer.Option(help="Address for /metrics.")] = "127.0.0.1",
+    metrics_port: Annotated[int, typer.Option(help="Port for /metrics; 0 picks a free one and prints it.")] = 0,
+    prefetch: Annotated[int, typer.Option(help="Messages in flight per consumer.")] = 1,
+    seed: Annotated[Optional[int], typer.Option(help="Random seed for service times.")] = None,  # noqa: UP007
+    stop_after: Annotated[Optional[float], typer.Option(help="Exit after this many seconds.")] = None,  # noqa: UP007
+) -> None:
+    """Reference consumers with known capacity C/S behind a real broker; serves /metrics like the demo.
+
+    Example: capplan demo consume --from "amqp://guest:guest@127.0.0.1:5672/%2F?queue=orders" --workers 4
+    """
+    from capacity.demo.consume import run_consumer
+
+    try:
+        run_consumer(from_url, workers, service_time_ms, service_dist, service_scv, metrics_host, metrics_port,
+                     seed, prefetch, stop_after)
+    except CapacityError as e:
+        fail(e)
+
+
 # -- fit / report --------------------------------------------------------------------------------
 
 @app.command("fit")
