@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -107,6 +107,12 @@ class AsyncLoopThread:
                 raise TimeoutError(f"operation did not finish within {timeout} s") from None
             raise err
         return box["value"]  # type: ignore[no-any-return]
+
+    def submit_nowait(self, coro_fn: Callable[[], Coroutine[Any, Any, Any]]) -> None:
+        """Start ``coro_fn()`` on the loop and return at once (its result and errors are dropped)."""
+        if self._closed:
+            return
+        self._loop.call_soon_threadsafe(lambda: self._loop.create_task(coro_fn()))
 
     def close(self, timeout: float = 2.0) -> None:
         """Cancel pending tasks and stop the loop thread (idempotent)."""

@@ -7,6 +7,7 @@ call opens a new one. JetStream API errors (e.g. stream not found) keep the conn
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -24,7 +25,6 @@ T = TypeVar("T")
 NatsCall = Callable[[JetStreamContext, Client], Awaitable[T]]
 
 
-
 class NatsConnection:
     """``call(fn, timeout)`` runs ``await fn(js, nc)`` on the private loop and returns its result."""
 
@@ -35,13 +35,15 @@ class NatsConnection:
         self._loop = AsyncLoopThread(name=f"{name}-nats")
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
+        self._connect_lock = threading.Lock()
 
     def call(self, fn: NatsCall[T], timeout: float | None = None) -> T:
         """Run ``fn(js, nc)``; on a transport failure drop the connection (reconnect next call)."""
-        if self._nc is None or self._nc.is_closed:
-            self._connect()
-        assert self._js is not None and self._nc is not None
-        js, nc = self._js, self._nc
+        with self._connect_lock:
+            if self._nc is None or self._nc.is_closed:
+                self._connect()
+            assert self._js is not None and self._nc is not None
+            js, nc = self._js, self._nc
         try:
             return self._loop.run(lambda: fn(js, nc), timeout if timeout is not None else self.timeout)
         except (nats.js.errors.APIError, nats.js.errors.NoStreamResponseError):
@@ -49,6 +51,23 @@ class NatsConnection:
         except (nats.errors.Error, OSError, TimeoutError):
             self._drop()
             raise
+
+    def call_nowait(self, fn: NatsCall[Any]) -> None:
+        """Schedule ``fn(js, nc)`` on the current connection without waiting (errors are dropped).
+
+        For fire-and-forget operations such as JetStream acks; calls run in submission order.
+        """
+        js, nc = self._js, self._nc
+        if js is None or nc is None or nc.is_closed:
+            return
+
+        async def quiet() -> None:
+            try:
+                await fn(js, nc)
+            except Exception:  # noqa: BLE001 - fire and forget
+                pass
+
+        self._loop.submit_nowait(quiet)
 
     def _connect(self) -> None:
         self._drop()
