@@ -28,6 +28,7 @@ from capacity.sampler import Sampler
 from capacity.sources import open_source
 from capacity.sources.prometheus import demo_source_spec
 from capacity.versions import tool_versions
+from loadtests import webui
 from loadtests.driver import ArrivalDriver
 from loadtests.publishers import open_publisher
 
@@ -81,6 +82,7 @@ def _add_arguments(parser: Any) -> None:
         if opt.name == "target":
             kwargs["is_secret"] = False
         group.add_argument(opt.flag, dest=opt.name, **kwargs)
+    webui.add_arguments(parser)
 
 
 def settings_from_options(options: Any) -> profile.RunSettings:
@@ -108,6 +110,8 @@ def _on_init(environment: Environment, **_: Any) -> None:
 
         STATE.demo = start_demo(STATE.settings.demo)
         log.info("capplan: started the demo service at %s", STATE.demo.url)
+    if environment.web_ui is not None:
+        webui.setup(environment)
 
 
 def _target(environment: Environment, settings: profile.RunSettings) -> str:
