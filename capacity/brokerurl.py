@@ -121,7 +121,7 @@ def describe_error(exc: BaseException) -> str:
             break
         exc, seen = inner, seen + 1
     name = type(exc).__name__
-    text = str(exc).strip()
+    text = str(exc).strip().rstrip(".")
     if not text or text == "()":
         return name
     return text if text.startswith(name) else f"{name}: {text}"

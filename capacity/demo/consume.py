@@ -55,7 +55,6 @@ _AMQP_PARAMS = (
 )
 _REDIS_PARAMS = ("list", "stream", "group", "side", "maxlen", "pool", "timeout")
 _NATS_PARAMS = ("stream", "subject", "consumer", "storage", "timeout")
-_CARRY_MAX_S = 0.005  # longest gap between two messages still treated as I/O, not idle time
 _POLL_S = 0.5  # how long a worker blocks waiting for a message before checking for shutdown
 
 
@@ -167,25 +166,28 @@ def open_backend(from_url: str, prefetch: int = 1) -> _Backend:
 def _make_handle(metrics: ServiceMetrics, draw: Callable[[], float], mean_s: float) -> Handle:
     """One worker's message handler: busy for a drawn service time, then hands back ``done``.
 
-    The worker keeps a virtual clock so that, with a backlog, its completions are spaced by exactly
-    the drawn service times: the broker round trip (ack, next delivery) and sleep overshoot between
-    two messages, when shorter than ``_carry_s``, count as part of the next service instead of
-    adding to it. Without that, per-message I/O of ~1 ms would cut capacity C/S by several percent.
+    Each worker behaves like a server of a G/G/c queue: it starts a message at max(its previous
+    service's end, the message's arrival), where arrival is the body's ``sent_at``, and is busy for
+    the drawn service time from there. So broker I/O between two messages (ack, next delivery; ~1 ms,
+    more on a loaded machine) is absorbed into the service time instead of adding to it, and with a
+    backlog completions are spaced by exactly the drawn times: capacity is C/S. The catch-up is
+    bounded by one mean service time (a stalled process does not then burst far above C/S).
     """
-    carry_s = min(_CARRY_MAX_S, 0.25 * mean_s)
-    end = -1.0  # intended end of the previous service (monotonic seconds)
+    max_lag_s = mean_s
+    end = 0.0  # when the previous service ended, or should have (epoch seconds)
 
     def handle(body: bytes) -> Callable[[], None]:
         nonlocal end
         metrics.received.inc()
-        now = time.monotonic()
-        start = end if 0.0 <= now - end < carry_s else now
+        now = time.time()
+        sent = _sent_at(body)
+        arrival = min(sent, now) if sent is not None else now
+        start = max(end, arrival, now - max_lag_s)
         end = start + draw()
         if end > now:
             time.sleep(end - now)
 
         def done() -> None:  # called after the ack
-            sent = _sent_at(body)
             if sent is not None:
                 metrics.latency.observe(max(0.0, time.time() - sent))
             metrics.processed.inc()
