@@ -178,6 +178,47 @@ def report_cmd(run_dir: Annotated[Path, typer.Argument(help="A run folder")]) ->
     out.print(str(path))
 
 
+# -- ui: Locust's web UI with capplan's plugin and Capacity tab ----------------------------------
+
+def _ui_command() -> Any:
+    def command(**kwargs: Any) -> None:
+        from capacity import ui
+
+        prof = kwargs.pop("profile", None)
+        try:
+            web = ui.WebOptions(kwargs.pop("web_host"), kwargs.pop("web_port"), kwargs.pop("web_login"),
+                                kwargs.pop("web_auth"), kwargs.pop("processes"))
+            given = {k: v for k, v in kwargs.items() if v is not None}
+            given["scenario_from_cli"] = True
+            settings = profile.resolve("surge", given, prof)
+            code = ui.serve(settings, web, lambda msg: console.print(msg, highlight=False, soft_wrap=True))
+        except CapacityError as e:
+            fail(e)
+        raise typer.Exit(code)
+
+    opt_str, opt_int = Optional[str], Optional[int]  # noqa: UP007, UP045
+    web_params = [
+        ("web_host", str, "127.0.0.1", "Address the web UI binds to; '*' or 0.0.0.0 for every interface."),
+        ("web_port", int, 8089, "Port of the web UI."),
+        ("web_login", bool, False, "Ask for a username and password (--web-auth or CAPPLAN_WEB_AUTH)."),
+        ("web_auth", opt_str, None, "user:password for the login page and basic auth; implies --web-login."),
+        ("processes", opt_int, None, "Load-generator processes (Locust's --processes; -1: one per core)."),
+    ]
+    params = list(inspect.signature(_run_command("surge")).parameters.values())
+    for name, kind, default, help_text in web_params:
+        option = typer.Option("--" + name.replace("_", "-"), help=help_text, rich_help_panel="Web UI")
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                                        annotation=Annotated[kind, option]))
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__doc__ = ("Open Locust's web UI on the surge locustfile with a live Capacity tab; the options "
+                       "here are the start form's defaults.\n\n"
+                       "Example: capplan ui --baseline-rate 30 --surge-multiplier 2.5 --web-port 8089")
+    return command
+
+
+app.command("ui")(_ui_command())
+
+
 def main() -> None:
     try:
         app()

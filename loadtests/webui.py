@@ -188,6 +188,8 @@ class Live:
 
         if last is None:
             add("Phase", "starting (the first interval is being measured)")
+        elif last["phase"] == "done" and self.duration_s:
+            add("Phase", f"done  (the {_duration(self.duration_s)} shape has ended)")
         else:
             of = f" of {_duration(self.duration_s)}" if self.duration_s else ""
             add("Phase", f"{last['phase']}  (t = {last['t']:.0f} s{of})")
