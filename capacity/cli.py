@@ -41,8 +41,8 @@ def fail(e: CapacityError) -> None:
 
 # -- run <scenario>: options generated from capacity.profile's one table ------------------------
 
-_PY_TYPES: dict[Any, Any] = {float: Optional[float], int: Optional[int], str: Optional[str],  # noqa: UP007
-                             "choice": Optional[str], "list": Optional[list[str]]}  # noqa: UP007
+_PY_TYPES: dict[Any, Any] = {float: float | None, int: int | None, str: str | None,
+                             "choice": str | None, "list": list[str] | None}
 
 
 def _run_command(scenario: str) -> Any:
@@ -60,11 +60,11 @@ def _run_command(scenario: str) -> Any:
         raise typer.Exit(code)
 
     params = [inspect.Parameter("profile", inspect.Parameter.KEYWORD_ONLY, default=None,
-                                annotation=Annotated[Optional[Path], typer.Option(  # noqa: UP007
+                                annotation=Annotated[Path | None, typer.Option(  # noqa: UP007
                                     "--profile", help="TOML file with any of these options; flags win.")])]
     for opt in profile.options_for(scenario):
         panel = "Demo service (when no --target)" if opt.name.startswith("demo_") else (
-            "Shape" if opt.scenario else "Run")
+            "Shape" if opt.scenarios else "Run")
         default_txt = "" if opt.default in (None, []) else f" (default {opt.default})"
         params.append(inspect.Parameter(
             opt.name, inspect.Parameter.KEYWORD_ONLY, default=None,
@@ -78,6 +78,10 @@ def _run_command(scenario: str) -> Any:
                  "--target http://127.0.0.1:8080 --source demo",
         "step": "Step: a staircase of rates up to and past saturation (the best data for fitting).\n\n"
                 "Example: capplan run step --start-rate 20 --step-rate 20 --steps 8",
+        "spike": "Spike: baseline, an instant jump to a multiple of the baseline, instant drop, recovery.\n\n"
+                 "Example: capplan run spike --baseline-rate 50 --spike-multiplier 5 --spike-duration 5",
+        "soak": "Soak: a constant rate for a long time (leaks, slow drift).\n\n"
+                "Example: capplan run soak --soak-rate 50 --soak-duration 1800",
     }[scenario]
     return command
 
@@ -97,7 +101,7 @@ def demo_serve(
     service_dist: Annotated[str, typer.Option(help="exp, const or lognormal.")] = "exp",
     service_scv: Annotated[float, typer.Option(help="Service-time SCV (lognormal).")] = 1.0,
     queue_limit: Annotated[int, typer.Option(help="Queue limit; POSTs beyond it get 503.")] = 5000,
-    seed: Annotated[Optional[int], typer.Option(help="Random seed for service times.")] = None,  # noqa: UP007
+    seed: Annotated[int | None, typer.Option(help="Random seed for service times.")] = None,  # noqa: UP007
 ) -> None:
     """Serve the demo messaging service (capacity C/S msg/s) until Ctrl-C.
 
@@ -123,8 +127,8 @@ def demo_consume(
     metrics_host: Annotated[str, typer.Option(help="Address for /metrics.")] = "127.0.0.1",
     metrics_port: Annotated[int, typer.Option(help="Port for /metrics; 0 picks a free one and prints it.")] = 0,
     prefetch: Annotated[int, typer.Option(help="Messages in flight per consumer.")] = 1,
-    seed: Annotated[Optional[int], typer.Option(help="Random seed for service times.")] = None,  # noqa: UP007
-    stop_after: Annotated[Optional[float], typer.Option(help="Exit after this many seconds.")] = None,  # noqa: UP007
+    seed: Annotated[int | None, typer.Option(help="Random seed for service times.")] = None,  # noqa: UP007
+    stop_after: Annotated[float | None, typer.Option(help="Exit after this many seconds.")] = None,  # noqa: UP007
 ) -> None:
     """Reference consumers with known capacity C/S behind a real broker; serves /metrics like the demo.
 
@@ -176,6 +180,72 @@ def report_cmd(run_dir: Annotated[Path, typer.Argument(help="A run folder")]) ->
     except CapacityError as e:
         fail(e)
     out.print(str(path))
+
+
+@app.command("plan")
+def plan_cmd(
+    model: Annotated[Path | None, typer.Argument(help="model.json or a run folder")] = None,  # noqa: UP007
+    servers: Annotated[int | None, typer.Option(help="Consumers c (instead of a model).")] = None,  # noqa: UP007
+    service_time_ms: Annotated[float | None, typer.Option(help="Mean service time in ms.")] = None,  # noqa: UP007
+    service_scv: Annotated[float, typer.Option(help="Service-time SCV (1 = exponential).")] = 1.0,
+    baseline_rate: Annotated[float | None, typer.Option(help="Baseline rate, msg/s.")] = None,  # noqa: UP007
+    slo_p99_ms: Annotated[float | None, typer.Option(help="p99 latency SLO in ms.")] = None,  # noqa: UP007
+    queue_limit: Annotated[float | None, typer.Option(help="Queue limit, messages.")] = None,  # noqa: UP007
+    surge_duration: Annotated[float | None, typer.Option(help="Surge duration in s.")] = None,  # noqa: UP007
+    multipliers: Annotated[str, typer.Option(help="Comma-separated surge multipliers.")] = "1.5,2,3,5,10",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """What-if planning: headroom, SLO capacity, surge tolerance and consumers needed.
+
+    Example: capplan plan reports/20261203-141502-surge --surge-duration 600
+    Example: capplan plan --servers 4 --service-time-ms 40 --baseline-rate 50 --queue-limit 5000
+    """
+    from capacity import planning_cli
+
+    try:
+        doc = planning_cli.plan_document(model, servers, service_time_ms, service_scv, baseline_rate, slo_p99_ms,
+                                         queue_limit, surge_duration, multipliers)
+    except CapacityError as e:
+        fail(e)
+    if as_json:
+        import json
+
+        out.print_json(json.dumps(doc))
+    else:
+        planning_cli.print_plan(doc, out)
+
+
+@app.command("usl")
+def usl_cmd(
+    data: Annotated[Path, typer.Argument(help="CSV with columns concurrency,throughput")],
+    level: Annotated[float, typer.Option(help="Confidence level of the intervals.")] = 0.95,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Fit the Universal Scalability Law (sigma, kappa, lambda) to throughput-vs-concurrency data.
+
+    Example: capplan usl measurements.csv --json
+    """
+    from capacity.usl_data import fit_usl_file, usl_summary
+
+    try:
+        fit = fit_usl_file(data, level)
+    except CapacityError as e:
+        fail(e)
+    doc = usl_summary(fit)
+    if as_json:
+        import json
+
+        out.print_json(json.dumps(doc))
+        return
+    pct = f"{level:.0%}"
+    for name, key in (("sigma (contention)", "sigma"), ("kappa (coherency)", "kappa"), ("lambda (X at n=1)", "lambda")):
+        lo, hi = doc["ci"][key]  # type: ignore[index]
+        out.print(f"{name:<20} {doc[key]:.6g}  ({pct} CI {lo:.4g} to {hi:.4g})")
+    out.print(f"peak concurrency     {doc['peak_concurrency'] if doc['peak_concurrency'] is not None else 'none'}")
+    out.print(f"max throughput       {doc['max_throughput'] if doc['max_throughput'] is not None else 'unbounded'}")
+    out.print(f"R^2                  {doc['r_squared']:.4f} over {doc['n_points']} points")
+    if doc["at_bound"]:
+        out.print(f"at a bound: {', '.join(doc['at_bound'])}")  # type: ignore[arg-type]
 
 
 # -- ui: Locust's web UI with capplan's plugin and Capacity tab ----------------------------------

@@ -25,7 +25,7 @@ class Option:
     kind: type | str  # float, int, str, "list", or "choice"
     default: Any
     help: str
-    scenario: str | None = None  # shape option of this scenario only
+    scenarios: tuple[str, ...] = ()  # shape option of these scenarios only (empty: every scenario)
     choices: tuple[str, ...] = ()
     web_ui: bool = True  # shown in Locust's start form
 
@@ -64,26 +64,31 @@ DEMO: tuple[Option, ...] = (
 )
 
 SHAPE_OPTIONS: tuple[Option, ...] = (
-    Option("baseline_rate", float, 50.0, "Baseline rate, messages/s.", "surge"),
-    Option("surge_multiplier", float, 3.0, "Surge rate as a multiple of the baseline.", "surge"),
-    Option("baseline_duration", float, 20.0, "Seconds at baseline before the ramp.", "surge"),
-    Option("ramp", float, 5.0, "Seconds to ramp up to (and down from) the surge.", "surge"),
-    Option("surge_duration", float, 20.0, "Seconds at the surge rate.", "surge"),
-    Option("recovery_duration", float, 45.0, "Seconds at baseline after the surge.", "surge"),
-    Option("start_rate", float, 20.0, "First step's rate, messages/s.", "step"),
-    Option("step_rate", float, 20.0, "Rate added at each step.", "step"),
-    Option("steps", int, 8, "Number of steps.", "step"),
-    Option("step_duration", float, 15.0, "Seconds per step.", "step"),
+    Option("baseline_rate", float, 50.0, "Baseline rate, messages/s.", ("surge", "spike")),
+    Option("surge_multiplier", float, 3.0, "Surge rate as a multiple of the baseline.", ("surge",)),
+    Option("baseline_duration", float, 20.0, "Seconds at baseline before the ramp.", ("surge", "spike")),
+    Option("ramp", float, 5.0, "Seconds to ramp up to (and down from) the surge; between steps for step.",
+           ("surge",)),
+    Option("surge_duration", float, 20.0, "Seconds at the surge rate.", ("surge",)),
+    Option("recovery_duration", float, 45.0, "Seconds at baseline after the surge.", ("surge", "spike")),
+    Option("start_rate", float, 20.0, "First step's rate, messages/s.", ("step",)),
+    Option("step_rate", float, 20.0, "Rate added at each step.", ("step",)),
+    Option("steps", int, 8, "Number of steps.", ("step",)),
+    Option("step_duration", float, 15.0, "Seconds per step.", ("step",)),
+    Option("spike_multiplier", float, 5.0, "Spike rate as a multiple of the baseline.", ("spike",)),
+    Option("spike_duration", float, 5.0, "Seconds at the spike rate.", ("spike",)),
+    Option("soak_rate", float, 50.0, "Constant rate, messages/s.", ("soak",)),
+    Option("soak_duration", float, 600.0, "Seconds at that rate.", ("soak",)),
 )
 
-SCENARIOS = ("surge", "step")
+SCENARIOS = ("surge", "step", "spike", "soak")
 ALL_OPTIONS: tuple[Option, ...] = COMMON + DEMO + SHAPE_OPTIONS
 ALL_BY_NAME = {o.name: o for o in ALL_OPTIONS}
 _BY_NAME = ALL_BY_NAME
 
 
 def options_for(scenario: str) -> tuple[Option, ...]:
-    return COMMON + tuple(o for o in SHAPE_OPTIONS if o.scenario == scenario) + DEMO
+    return COMMON + tuple(o for o in SHAPE_OPTIONS if scenario in o.scenarios) + DEMO
 
 
 @dataclass(frozen=True)
@@ -233,7 +238,7 @@ def resolve(scenario: str, given: Mapping[str, Any], profile: str | Path | None 
     if merged["message_size"] < 0:
         raise ConfigError(f"--message-size must be 0 or more, got {merged['message_size']!r}.")
 
-    shape_kwargs = {o.name: merged[o.name] for o in SHAPE_OPTIONS if o.scenario == scenario}
+    shape_kwargs = {o.name: merged[o.name] for o in SHAPE_OPTIONS if scenario in o.scenarios}
     shape = shapes.SCENARIOS[scenario](**shape_kwargs)
 
     target = merged["target"]
@@ -242,16 +247,14 @@ def resolve(scenario: str, given: Mapping[str, Any], profile: str | Path | None 
     sources = tuple(merged["source"])
     for s in sources:
         if s != "demo":
-            from capacity.sources.base import scheme_of
             from capacity.sources import known_schemes
+            from capacity.sources.base import scheme_of
 
             if scheme_of(s) not in known_schemes():
                 raise ConfigError(
                     f"Source {redact_url(s)!r} has unknown scheme {scheme_of(s)!r}; use one of "
                     f"{', '.join(sorted(known_schemes()))}."
                 )
-    if target is None and any(s != "demo" for s in sources):
-        pass  # the user samples their own source while capplan runs the demo: allowed
     values = {k: merged[k] for k in (o.name for o in options_for(scenario))}
     demo = {k[len("demo_"):]: merged[k] for k in merged if k.startswith("demo_")}
     queue_limit = merged["queue_limit"] if merged["queue_limit"] is not None else (

@@ -167,7 +167,9 @@ class Run:
         try:
             doc = json.loads(p.read_text())
         except json.JSONDecodeError as e:
-            raise RunFolderError(f"{p} is not valid JSON ({e.msg} at line {e.lineno}); run `capplan fit {self.folder}`.")
+            raise RunFolderError(
+                f"{p} is not valid JSON ({e.msg} at line {e.lineno}); run `capplan fit {self.folder}`."
+            ) from None
         return dict(doc)
 
 

@@ -81,7 +81,7 @@ class Sampler:
     # -- one boundary -------------------------------------------------------------------------
     def _read_sources(self, now: float) -> list[QueueSample | None]:
         out: list[QueueSample | None] = []
-        for i, src in enumerate(self.sources):
+        for _i, src in enumerate(self.sources):
             try:
                 out.append(src.sample())
             except Exception as e:  # a failed sample is a gap, whatever the client library raised

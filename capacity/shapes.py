@@ -153,11 +153,11 @@ def spike(
     return Shape("spike", tuple(s for s in segs if s.duration_s > 0), params)
 
 
-def soak(rate: float = 50.0, duration: float = 600.0) -> Shape:
+def soak(soak_rate: float = 50.0, soak_duration: float = 600.0) -> Shape:
     """A constant rate for a long time."""
-    r = _positive("rate", rate)
-    d = _positive("duration", duration)
-    return Shape("soak", (Segment("soak", d, r, r),), dict(rate=r, duration=d))
+    r = _positive("soak_rate", soak_rate)
+    d = _positive("soak_duration", soak_duration)
+    return Shape("soak", (Segment("soak", d, r, r),), dict(soak_rate=r, soak_duration=d))
 
 
 def replay(path: str | Path, speedup: float = 1.0) -> Shape:

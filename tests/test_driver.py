@@ -8,7 +8,6 @@ import pytest
 
 from capacity.intervals import IntervalStats
 from capacity.shapes import surge
-
 from loadtests.driver import ArrivalDriver
 
 
@@ -36,7 +35,7 @@ def test_poisson_schedule_follows_the_shape() -> None:
     surge_ = [t for t in times if 50.01 < t < 100]
     assert len(base) / 50 == pytest.approx(200, rel=0.03)
     assert len(surge_) / 49.99 == pytest.approx(600, rel=0.03)
-    gaps = [b - a for a, b in zip(base, base[1:])]
+    gaps = [b - a for a, b in zip(base, base[1:], strict=False)]
     cv = statistics.pstdev(gaps) / statistics.mean(gaps)
     assert cv == pytest.approx(1.0, abs=0.05)  # exponential inter-arrival times
 
@@ -45,7 +44,7 @@ def test_uniform_schedule_is_evenly_spaced_and_shares_split() -> None:
     shape = surge(baseline_rate=100, baseline_duration=10, ramp=0, surge_duration=0.001, recovery_duration=0)
     times = list(driver(shape, "uniform", share=0.5).schedule())
     assert len(times) == pytest.approx(500, abs=2)
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     assert max(gaps) == pytest.approx(min(gaps)) == pytest.approx(0.02)
 
 

@@ -73,5 +73,5 @@ def test_capacity_estimate_near_c_over_s(surge_run) -> None:
     model = json.loads((folder / "model.json").read_text())
     cap = model["capacity_msgs_per_s"]
     truth = C / (S_MS / 1000)
-    assert cap["value"] == pytest.approx(truth, rel=0.15)
-    assert cap["ci_low"] <= cap["value"] <= cap["ci_high"]
+    assert cap["value"] == pytest.approx(truth, rel=0.05)
+    assert cap["ci_low"] <= truth <= cap["ci_high"]
