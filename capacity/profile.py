@@ -44,6 +44,10 @@ COMMON: tuple[Option, ...] = (
     Option("seed", int, None, "Random seed for arrivals (default: random)."),
     Option("slo_p99_ms", float, 500.0, "Latency SLO: p99 delivery (or request) latency in ms."),
     Option("slo_error_rate", float, 0.01, "SLO: largest acceptable error ratio."),
+    Option("min_headroom", float, None, "Fail the run when capacity / observed peak - 1 is below this "
+           "(e.g. 0.5 for 50% headroom)."),
+    Option("fail_on", "choice", "fail", "Exit non-zero on this verdict or worse: fail (SLO missed) or at_risk "
+           "(a planned 3x surge or thin headroom would hurt).", choices=("fail", "at_risk"), web_ui=False),
     Option("queue_limit", int, None, "The target's queue limit, for surge projections (demo: its queue limit)."),
     Option("interval", float, 1.0, "Sampling interval in seconds."),
     Option("arrivals", "choice", "poisson", "Arrival process: poisson or uniform (evenly spaced).",
@@ -102,6 +106,8 @@ class RunSettings:
     seed: int | None
     slo_p99_ms: float
     slo_error_rate: float
+    min_headroom: float | None
+    fail_on: str
     queue_limit: int | None
     interval_s: float
     arrivals: str
@@ -270,6 +276,8 @@ def resolve(scenario: str, given: Mapping[str, Any], profile: str | Path | None 
         seed=merged["seed"],
         slo_p99_ms=merged["slo_p99_ms"],
         slo_error_rate=merged["slo_error_rate"],
+        min_headroom=merged["min_headroom"],
+        fail_on=merged["fail_on"],
         queue_limit=queue_limit,
         interval_s=merged["interval"],
         arrivals=merged["arrivals"],

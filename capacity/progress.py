@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from capacity.execute import execute
+from capacity.execute import RunResult, execute
 from capacity.launch import check_reachable
 from capacity.profile import RunSettings
 
@@ -49,7 +49,32 @@ def run_with_progress(settings: RunSettings, console: Console, out: Console) -> 
     elif result.fit_error:
         console.print(f"[yellow]no model:[/] {result.fit_error}")
     console.print(f"run ended: {result.ended}")
+    code = exit_code(settings, result, console)
     out.print(f"run folder: {result.folder}")
     if result.report:
         out.print(f"report: {result.report}")
-    return 0 if result.ended in ("completed", "interrupted") else 1
+    return code
+
+
+#: documented exit codes of `capplan run` (README): 0 pass (or at risk without --fail-on at_risk),
+#: 1 the target failed during the run, 2 bad input, 4 at risk with --fail-on at_risk, 5 SLO failed
+EXIT_TARGET_FAILED = 1
+
+
+def exit_code(settings: RunSettings, result: RunResult, console: Console) -> int:
+    """Judge the run against its SLO (capacity.verdict) and turn the verdict into an exit code."""
+    from capacity.runs import read_run
+    from capacity.verdict import verdict
+
+    run = read_run(result.folder)
+    v = verdict(result.model, run.timeseries, settings.slo_p99_ms, settings.slo_error_rate, settings.min_headroom,
+                queue_limit=run.meta.get("queue_limit"))
+    colour = {"pass": "green", "at_risk": "yellow", "fail": "red"}[v.status]
+    console.print(f"verdict: [bold {colour}]{v.label}[/]")
+    for reason in v.reasons:
+        console.print(f"  - {reason}", highlight=False)
+    if result.ended == "target_failed":
+        return EXIT_TARGET_FAILED
+    if v.status == "fail" or (v.status == "at_risk" and settings.fail_on == "at_risk"):
+        return v.exit_code
+    return 0

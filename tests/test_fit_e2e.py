@@ -22,9 +22,12 @@ def const_run(tmp_path_factory):
         "--baseline-rate", "40", "--surge-multiplier", "2.5", "--baseline-duration", "10", "--ramp", "1",
         "--surge-duration", "14", "--recovery-duration", "14",
         "--demo-workers", str(C), "--demo-service-time-ms", str(S_MS), "--demo-service-dist", "const",
-        "--demo-queue-limit", "2000", "--slo-p99-ms", "200",
+        "--demo-queue-limit", "2000", "--slo-p99-ms", "200", "--min-headroom", "2.0",
     )
-    assert r.returncode == 0, r.stderr + r.stdout
+    # the surge peak (100 msg/s) exceeds capacity (80): far below the 200% headroom asked for
+    assert r.returncode == 5, r.stderr + r.stdout
+    assert "verdict: Fail" in r.stderr and "below the required 200%" in r.stderr.replace("\n", " ")
+    assert r.stdout.strip().splitlines()[-1] == f"report: {out / 'const' / 'report.html'}"
     return out / "const"
 
 
