@@ -506,12 +506,16 @@ def check_swarm_form(environment: Environment) -> Any:
         settings = plugin.settings_from_options(trial)
     except CapacityError as e:
         return refuse(str(e))
-    host = (request.form.get("host") or environment.host or "").strip()
-    if settings.target is None and not host and _plugin_state().demo is None:
-        return refuse("No target: fill in Target (or Host) under the form, e.g. http://127.0.0.1:8080.")
+    host = (request.form.get("host") or "").strip()
+    demo = _plugin_state().demo
+    if settings.target is None and not host:
+        if demo is None:
+            return refuse("No target: fill in Target (or Host), e.g. http://127.0.0.1:8080.")
+        host = str(demo.url)  # an emptied Host field: the load goes to the demo (workers need to know)
     for name, value in values.items():
         setattr(opts, name, value)
-    request.form = ImmutableMultiDict([(k, v) for k, v in request.form.items(multi=True) if k not in keys])
+    items = [(k, v) for k, v in request.form.items(multi=True) if k not in keys and k != "host"]
+    request.form = ImmutableMultiDict([*items, ("host", host)])
     return None
 
 
