@@ -58,12 +58,16 @@ def _interval(samples: np.ndarray, point: float, level: float = 0.95) -> Estimat
     return Estimate(float(point), float(np.quantile(samples, a)), float(np.quantile(samples, 1 - a)))
 
 
-def block_bootstrap_means(x: np.ndarray, block: int = 5, n: int = BOOTSTRAP_SAMPLES, seed: int = 0) -> np.ndarray:
-    """Bootstrap replicates of the mean by moving blocks (interval data are autocorrelated)."""
+def block_bootstrap_means(x: np.ndarray, block: int | None = None, n: int = BOOTSTRAP_SAMPLES,
+                          seed: int = 0) -> np.ndarray:
+    """Bootstrap replicates of the mean by moving blocks (interval data are autocorrelated).
+
+    The block length defaults to n^(1/3) (at least 1), the usual rate for a moving-block bootstrap;
+    a block as long as the data would make every replicate the same and the interval a lie."""
     x = np.asarray(x, dtype=float)
     if x.size == 0:
         raise FitError("No data to estimate from.")
-    block = max(1, min(block, x.size))
+    block = max(1, round(x.size ** (1 / 3))) if block is None else max(1, min(block, x.size // 2 or 1))
     rng = np.random.default_rng(seed)
     n_blocks = int(np.ceil(x.size / block))
     starts = rng.integers(0, x.size - block + 1, size=(n, n_blocks))
@@ -71,7 +75,7 @@ def block_bootstrap_means(x: np.ndarray, block: int = 5, n: int = BOOTSTRAP_SAMP
     return np.asarray(x[idx].mean(axis=1))
 
 
-def block_bootstrap_mean(x: np.ndarray, level: float = 0.95, block: int = 5, n: int = BOOTSTRAP_SAMPLES,
+def block_bootstrap_mean(x: np.ndarray, level: float = 0.95, block: int | None = None, n: int = BOOTSTRAP_SAMPLES,
                          seed: int = 0) -> Estimate:
     """Mean with a moving-block bootstrap percentile interval."""
     return _interval(block_bootstrap_means(x, block, n, seed), float(np.mean(x)), level)

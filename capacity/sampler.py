@@ -77,6 +77,7 @@ class Sampler:
         self._written_k = -1
         self._stopped = False
         self.last_row: dict[str, Any] | None = None
+        self.recent_rows: list[dict[str, Any]] = []  # the last few rows written (for end-of-run checks)
 
     # -- one boundary -------------------------------------------------------------------------
     def _read_sources(self, now: float) -> list[QueueSample | None]:
@@ -150,6 +151,7 @@ class Sampler:
             self.writer.append(row)
             self._written_k = k
             self.last_row = row
+            self.recent_rows = [*self.recent_rows[-9:], row]
             if self.on_row is not None:
                 try:
                     self.on_row(row)

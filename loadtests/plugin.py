@@ -215,13 +215,13 @@ def _on_worker_report(client_id: str, data: dict[str, Any]) -> None:
         STATE.stats.merge(data["capplan"])
 
 
-def _end_state(settings: profile.RunSettings, sampler: Sampler, t_end: float) -> str:
-    rows = sampler.writer.rows
-    last = sampler.last_row
-    if last is not None and rows >= 3 and last.get("ok_rate") == 0 and (last.get("error_rate") or 0) > 0:
+def _end_state(settings: profile.RunSettings, rows: list[dict[str, Any]], t0: float, t_end: float) -> str:
+    """completed, interrupted (stopped before the shape's end) or target_failed (the last three
+    intervals that sent anything all failed every send)."""
+    sending = [r for r in rows if (r.get("sent_rate") or 0) > 0][-3:]
+    if len(sending) == 3 and all((r.get("ok_rate") or 0) == 0 and (r.get("error_rate") or 0) > 0 for r in sending):
         return "target_failed"
-    assert STATE.t0 is not None
-    if t_end - STATE.t0 < settings.shape.duration_s - settings.interval_s:
+    if t_end - t0 < settings.shape.duration_s - settings.interval_s:
         return "interrupted"
     return "completed"
 
@@ -251,7 +251,8 @@ def finalize(environment: Environment | None = None) -> Path | None:
     ended = "interrupted"
     try:
         sampler.finish(now)
-        ended = _end_state(STATE.settings, sampler, now)
+        assert STATE.t0 is not None
+        ended = _end_state(STATE.settings, sampler.recent_rows, STATE.t0, now)
     finally:
         writer.close(ended, now)
     run_dir = writer.folder
