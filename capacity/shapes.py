@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -182,4 +182,4 @@ def from_points(name: str, points: Sequence[tuple[float, float]], params: dict[s
     return Shape(name, tuple(segs), params)
 
 
-SCENARIOS = {"surge": surge, "step": step, "spike": spike, "soak": soak}
+SCENARIOS: dict[str, Callable[..., Shape]] = {"surge": surge, "step": step, "spike": spike, "soak": soak}

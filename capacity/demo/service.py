@@ -123,8 +123,7 @@ async def _serve(config: DemoConfig, host: str, port: int) -> None:
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
-    sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
-    actual = sockets[0].getsockname()[1] if sockets else port
+    actual = runner.addresses[0][1] if runner.addresses else port
     print(
         f"capplan demo listening on http://{host}:{actual} "
         f"(workers={config.workers}, service_time_ms={config.service_time_ms:g}, "
