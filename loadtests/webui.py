@@ -45,6 +45,7 @@ TAB_KEY = "capacity"
 #: intervals over which the queue's growth rate is measured
 GROWTH_WINDOW = 3
 DASH = "—"
+STOPPED_STATES = ("stopped", "stopping", "cleanup")
 SERIES_COLUMNS = ("t", "phase", "target_rate", "sent_rate", "ok_rate", "error_rate", "processed_rate",
                   "queue_depth", "late_sends")
 
@@ -186,12 +187,15 @@ class Live:
         def col(name: str) -> float | None:
             return None if last is None else _num(last[name])
 
+        over = self.finalized or test_state in STOPPED_STATES
+        of = f" of {_duration(self.duration_s)}" if self.duration_s else ""
         if last is None:
             add("Phase", "starting (the first interval is being measured)")
         elif last["phase"] == "done" and self.duration_s:
             add("Phase", f"done  (the {_duration(self.duration_s)} shape has ended)")
+        elif over:
+            add("Phase", f"stopped during {last['phase']}  (at t = {last['t']:.0f} s{of})")
         else:
-            of = f" of {_duration(self.duration_s)}" if self.duration_s else ""
             add("Phase", f"{last['phase']}  (t = {last['t']:.0f} s{of})")
         add("Target rate", _rate(col("target_rate")))
         add("Sent rate", _rate(col("sent_rate")))
@@ -209,7 +213,7 @@ class Live:
             add("Capacity estimate", f"{e.value:,.1f} msg/s  (95% interval {e.ci_low:,.1f} to "
                 f"{e.ci_high:,.1f}; {cap.saturated} saturated intervals)")
         add("Headroom", headroom(ts, cap))
-        add("Time to queue limit", self._time_to_limit(depth, growth))
+        add("Time to queue limit", "—  (the test has stopped)" if over else self._time_to_limit(depth, growth))
         late = ts["late_sends"].dropna()
         add("Late sends", DASH if late.empty else
             f"{late.sum():,.0f} so far ({late.iloc[-1]:,.0f} in the last interval)")
@@ -223,7 +227,7 @@ class Live:
             return f"finished: report written to {self.run_dir / REPORT_HTML} (see Download Data)"
         if self.finalized:
             return "finished, but no report was written: see the Logs tab"
-        if test_state in ("stopped", "stopping", "cleanup"):
+        if test_state in STOPPED_STATES:
             return "stopped: fitting the model and writing the report ..."
         return f"running ({len(self.rows)} interval(s) recorded)"
 
@@ -368,7 +372,7 @@ def setup(environment: Environment) -> None:
 def _template_args(web_ui: Any) -> None:
     web_ui.template_args["extendedTabs"] = [{"title": "Capacity", "key": TAB_KEY}]
     web_ui.template_args["extendedTables"] = [{"key": TAB_KEY, "structure": [
-        {"key": "metric", "title": "Capacity"}, {"key": "value", "title": "Now"}]}]
+        {"key": "metric", "title": "Measure"}, {"key": "value", "title": "Latest"}]}]
     latest = "(latest capplan run)"
     web_ui.template_args["extendedCsvFiles"] = [
         {"href": "./capplan/report?download=1", "title": f"Download capacity report HTML {latest}"},

@@ -78,7 +78,10 @@ def test_summary_rows_keep_their_order_and_report_status(tmp_path: Path) -> None
     assert [r["name"] for r in s] == sorted(r["name"] for r in s)  # Locust's table sorts by name
     assert [r["metric"] for r in s][:4] == ["Status", "Run", "Target", "Phase"]
     assert value(s, "Phase") == "surge  (t = 3 s of 30 s)"
-    assert value(lv.summary("stopped"), "Status").startswith("stopped: fitting")
+    stopped = lv.summary("stopped")
+    assert value(stopped, "Status").startswith("stopped: fitting")
+    assert value(stopped, "Phase") == "stopped during surge  (at t = 3 s of 30 s)"
+    assert value(stopped, "Time to queue limit") == "—  (the test has stopped)"
     lv.finalized = True
     assert "no report was written" in value(lv.summary("stopped"), "Status")
     lv.run_dir.mkdir(parents=True)  # type: ignore[union-attr]
