@@ -76,8 +76,14 @@ def shade_phases(ax: Axes, run: Run, label: bool = False) -> None:
         if color:
             ax.axvspan(start, end, color=color, alpha=0.18, lw=0, zorder=0)
         if label and end > start:
-            ax.text((start + end) / 2, 1.0, name, transform=ax.get_xaxis_transform(), ha="center",
+            ax.text((start + end) / 2, 1.0, short(name, 12), transform=ax.get_xaxis_transform(), ha="center",
                     va="bottom", fontsize=9.5, color=GREY, clip_on=False, parse_math=False)
+
+
+def short(text: str, limit: int) -> str:
+    """Run-provided text for a plot, cut to ``limit`` characters so it cannot crowd out the axes."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _finite(ts: pd.DataFrame, *cols: str) -> pd.DataFrame:
@@ -115,7 +121,7 @@ def rates(run: Run) -> str | None:
     ax.set_ylim(bottom=0)
     legend_below(fig, ax, ncols=4)
     target = str(run.meta.get("target") or "")
-    ax.set_title(f"Rates at {target}" if target else "Rates", pad=16, parse_math=False)
+    ax.set_title(f"Rates at {short(target, 44)}" if target else "Rates", pad=16, parse_math=False)
     return to_svg(fig, "rates", "Offered, sent and processed messages per second over time")
 
 

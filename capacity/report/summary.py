@@ -112,9 +112,9 @@ def _absorbed_tile(model: Mapping[str, Any] | None) -> Tile:
         mult = fmt.num(las.get("multiplier"))
         dur = fmt.num(las.get("duration_s"))
         longest = fmt.num(las.get("max_duration_s"))
-        detail = f"before {_limit_text(model)}"
+        detail = f"stays under {_limit_text(model)}"
         if longest is not None:
-            detail += f"; at {mult:g}x it fills after {fmt.duration(longest)}"
+            detail += f"; {mult:g}x fills it after {fmt.duration(longest)}"
         elif "max_duration_s" in las:
             detail += f"; {mult:g}x never fills it"
         return Tile(label, f"{mult:g}x for {fmt.duration(dur)}", detail)

@@ -35,15 +35,15 @@ STYLE: dict[str, Any] = {
     "svg.hashsalt": "capplan",
     "font.family": "sans-serif",
     "font.sans-serif": ["DejaVu Sans", "Arial", "Helvetica"],
-    "font.size": 11,
+    "font.size": 11.5,
     "axes.titlesize": 11.5,
     "axes.titleweight": "bold",
     "axes.titlelocation": "left",
     "axes.labelsize": 10.5,
-    "legend.fontsize": 9.5,
+    "legend.fontsize": 10,
     "legend.framealpha": 0.9,
-    "xtick.labelsize": 9.5,
-    "ytick.labelsize": 9.5,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.grid": True,
@@ -54,7 +54,7 @@ STYLE: dict[str, Any] = {
 }
 
 _ID = re.compile(r'\bid="([^"]+)"')
-WIDTH_IN = 6.0
+WIDTH_IN = 5.8
 
 P = ParamSpec("P")
 R = TypeVar("R")
