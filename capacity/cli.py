@@ -289,6 +289,34 @@ def _ui_command() -> Any:
 app.command("ui")(_ui_command())
 
 
+@app.command("compare")
+def compare_cmd(
+    run_a: Annotated[Path, typer.Argument(help="Run A, the baseline (before)")],
+    run_b: Annotated[Path, typer.Argument(help="Run B, the candidate (after)")],
+    out_file: Annotated[Optional[Path], typer.Option(  # noqa: UP007
+        "--out", help="HTML file to write (default: compare-<A>.html in B's folder).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
+) -> None:
+    """Compare two runs side by side; exit 3 when B regressed against A beyond the intervals' noise.
+
+    Example: capplan compare reports/20261203-141502-surge reports/20261204-090000-surge --out cmp.html
+    """
+    import json
+
+    from capacity.compare import compare_folders
+
+    try:
+        cmp, path = compare_folders(run_a, run_b, out_file)
+    except CapacityError as e:
+        fail(e)
+    if as_json:
+        sys.stdout.write(json.dumps({**cmp.as_dict(), "html": str(path)}, indent=2) + "\n")
+    else:
+        out.print(cmp.summary(), highlight=False, soft_wrap=True)
+        out.print(f"report: {path}", highlight=False, soft_wrap=True)
+    raise typer.Exit(cmp.exit_code)
+
+
 def main() -> None:
     try:
         app()
