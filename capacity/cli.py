@@ -257,7 +257,7 @@ def _ui_command() -> Any:
         prof = kwargs.pop("profile", None)
         try:
             web = ui.WebOptions(kwargs.pop("web_host"), kwargs.pop("web_port"), kwargs.pop("web_login"),
-                                kwargs.pop("web_auth"), kwargs.pop("processes"))
+                                kwargs.pop("web_auth"))  # --processes travels in the settings
             given = {k: v for k, v in kwargs.items() if v is not None}
             given["scenario_from_cli"] = True
             settings = profile.resolve("surge", given, prof)
@@ -266,13 +266,12 @@ def _ui_command() -> Any:
             fail(e)
         raise typer.Exit(code)
 
-    opt_str, opt_int = Optional[str], Optional[int]  # noqa: UP007, UP045
+    opt_str = Optional[str]  # noqa: UP007, UP045
     web_params = [
         ("web_host", str, "127.0.0.1", "Address the web UI binds to; '*' or 0.0.0.0 for every interface."),
         ("web_port", int, 8089, "Port of the web UI."),
         ("web_login", bool, False, "Ask for a username and password (--web-auth or CAPPLAN_WEB_AUTH)."),
         ("web_auth", opt_str, None, "user:password for the login page and basic auth; implies --web-login."),
-        ("processes", opt_int, None, "Load-generator processes (Locust's --processes; -1: one per core)."),
     ]
     params = list(inspect.signature(_run_command("surge")).parameters.values())
     for name, kind, default, help_text in web_params:

@@ -28,6 +28,7 @@ class Option:
     scenarios: tuple[str, ...] = ()  # shape option of these scenarios only (empty: every scenario)
     choices: tuple[str, ...] = ()
     web_ui: bool = True  # shown in Locust's start form
+    native: bool = False  # Locust's own option (passed through, not registered by the plugin)
 
     @property
     def flag(self) -> str:
@@ -55,6 +56,8 @@ COMMON: tuple[Option, ...] = (
     Option("late_threshold_ms", float, 20.0, "A send that leaves this much later than scheduled counts as late."),
     Option("max_in_flight", int, 1000, "Most outstanding sends per load-generator process."),
     Option("message_size", int, 0, "Extra payload bytes per message.", web_ui=False),
+    Option("processes", int, None, "Load-generator processes (Locust's --processes; the collector runs on the "
+           "master).", web_ui=False, native=True),
 )
 
 DEMO: tuple[Option, ...] = (
@@ -234,6 +237,8 @@ def resolve(scenario: str, given: Mapping[str, Any], profile: str | Path | None 
     for name in ("slo_p99_ms", "interval", "late_threshold_ms", "demo_service_time_ms", "demo_service_scv"):
         if merged[name] is None or merged[name] <= 0:
             raise ConfigError(f"{_BY_NAME[name].flag} must be greater than zero, got {merged[name]!r}.")
+    if merged["processes"] is not None and (merged["processes"] == 0 or merged["processes"] < -1):
+        raise ConfigError(f"--processes must be at least 1 (or -1: one per core), got {merged['processes']!r}.")
     for name in ("max_in_flight", "demo_workers", "demo_queue_limit"):
         if merged[name] is None or merged[name] < 1:
             raise ConfigError(f"{_BY_NAME[name].flag} must be at least 1, got {merged[name]!r}.")

@@ -72,6 +72,8 @@ def _add_arguments(parser: Any) -> None:
     group.add_argument("--capplan-users", type=int, default=None, help="(internal) driver users in the run",
                        include_in_web_ui=False)
     for opt in profile.ALL_OPTIONS:
+        if opt.native:
+            continue
         kwargs: dict[str, Any] = {"help": opt.help, "include_in_web_ui": opt.web_ui}
         if opt.kind == "list":
             kwargs.update(action="append", default=None)
@@ -105,6 +107,8 @@ def _on_init(environment: Environment, **_: Any) -> None:
         raise SystemExit(2) from None
     if isinstance(environment.runner, WorkerRunner):
         return
+    if isinstance(environment.runner, MasterRunner):
+        environment.runner.register_message("capplan_worker_error", _on_worker_error)
     if STATE.settings.target is None and not environment.host:
         from capacity.launch import start_demo
 
@@ -137,10 +141,14 @@ def _source_specs(settings: profile.RunSettings, target: str) -> list[str]:
 def _on_test_start(environment: Environment, **_: Any) -> None:
     if isinstance(environment.runner, WorkerRunner):
         opts = environment.parsed_options
-        STATE.settings = settings_from_options(opts)
-        STATE.t0 = float(opts.capplan_t0)
-        STATE.stats = IntervalStats(STATE.t0, STATE.settings.interval_s)
-        STATE.target = _target(environment, STATE.settings)
+        try:
+            STATE.settings = settings_from_options(opts)
+            STATE.t0 = float(opts.capplan_t0)
+            STATE.stats = IntervalStats(STATE.t0, STATE.settings.interval_s)
+            STATE.target = _target(environment, STATE.settings)
+        except Exception as e:  # tell the master: a worker that cannot send must not look like a quiet run
+            log.error("capplan worker: %s", e)
+            environment.runner.send_message("capplan_worker_error", f"{type(e).__name__}: {e}")
         return
     opts = environment.parsed_options
     settings = settings_from_options(opts)  # the web UI may have changed the form since init
@@ -155,6 +163,11 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
     STATE.stats = IntervalStats(t0, settings.interval_s)
     run_id = settings.run_id or new_run_id(settings.scenario)
     run_dir = settings.out / run_id
+    n = 1
+    while (run_dir / "timeseries.csv").exists():  # a second test in one web-UI session, same --run-id
+        n += 1
+        run_dir = settings.out / f"{run_id}-{n}"
+    run_id = run_dir.name
     is_demo = settings.target is None or bool(getattr(opts, "capplan_demo", False))
     specs = _source_specs(settings, target)
     sources = []
@@ -196,6 +209,16 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
                             on_row=_broadcast)
     STATE.sampler_glet = gevent.spawn(STATE.sampler.run, gevent.sleep)
     log.info("capplan: run folder %s", run_dir)
+
+
+def _on_worker_error(environment: Environment, msg: Any, **_: Any) -> None:
+    """A worker could not start sending: record why and stop the test (the run ends interrupted)."""
+    reason = str(msg.data)[:500]
+    log.error("capplan: a worker failed to start: %s", reason)
+    if STATE.writer is not None:
+        errors = [*STATE.writer.meta.get("errors", []), f"worker: {reason}"]
+        STATE.writer.update(errors=errors)
+    gevent.spawn(environment.runner.stop)
 
 
 def _broadcast(row: dict[str, Any]) -> None:
