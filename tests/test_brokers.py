@@ -146,25 +146,28 @@ class Case:
 
 
 class _NatsHelper:
-    """A test-side nats-py client on its own loop (kept open for the whole module)."""
+    """A test-side nats-py client on its own event loop, opened on first use, closed per module."""
 
     def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
+        self.loop: asyncio.AbstractEventLoop | None = None
         self.nc = None
         self.js = None
 
     def run(self, coro):  # type: ignore[no-untyped-def]
-        if self.nc is None:
+        if self.loop is None:
             import nats
 
+            self.loop = asyncio.new_event_loop()
             self.nc = self.loop.run_until_complete(nats.connect(f"nats://127.0.0.1:{NATS_PORT}"))
             self.js = self.nc.jetstream()
         return self.loop.run_until_complete(coro)
 
     def close(self) -> None:
-        if self.nc is not None:
-            self.loop.run_until_complete(self.nc.close())
-        self.loop.close()
+        if self.loop is not None:
+            if self.nc is not None:
+                self.loop.run_until_complete(self.nc.close())
+            self.loop.close()
+        self.loop = self.nc = self.js = None
 
 
 _NC = _NatsHelper()
@@ -181,9 +184,7 @@ def _nats_helper() -> Iterator[None]:
 
 
 def _port(kind: str) -> int:
-    return {"rabbitmq": AMQP_PORT, "redis-list": REDIS_PORT, "redis-stream": REDIS_PORT, "nats": NATS_PORT}[
-        kind
-    ]
+    return {"rabbitmq": AMQP_PORT, "redis-list": REDIS_PORT, "redis-stream": REDIS_PORT, "nats": NATS_PORT}[kind]
 
 
 @pytest.fixture(params=KINDS)
@@ -524,9 +525,9 @@ def test_source_reports_a_cut_connection_and_reconnects(kind: str) -> None:
                 with pytest.raises(SourceError) as info:
                     src.sample()
                 assert time.monotonic() - t0 < 5
-                assert re.search(
-                    r"refused|reset|closed|lost|timed out|timeout|EOF|broken", str(info.value), re.I
-                ), str(info.value)
+                assert re.search(r"refused|reset|closed|lost|timed out|timeout|EOF|broken", str(info.value), re.I), str(
+                    info.value
+                )
             proxy.start()  # same port
             assert src.sample().depth == 7
             publish_n(c.target, 3)
