@@ -96,6 +96,19 @@ def _ms(v: float, _pos: object = None) -> str:
     return f"{v:g} ms"
 
 
+def _ms_minor(ax: Axes) -> FuncFormatter:
+    """Label the 2x and 5x minor ticks of a log axis that spans too little to show many major ticks."""
+
+    def label(v: float, _pos: object = None) -> str:
+        lo, hi = ax.get_ylim()
+        if v <= 0 or lo <= 0 or hi / lo > 30:
+            return ""
+        mantissa = round(v / 10 ** math.floor(math.log10(v)), 6)
+        return _ms(v) if mantissa in (2.0, 5.0) else ""
+
+    return FuncFormatter(label)
+
+
 # -- rates ------------------------------------------------------------------------------------------
 
 @styled
@@ -205,6 +218,7 @@ def _latency_panel(ax: Axes, run: Run, metric: str, slo_ms: float | None, title:
         ax.axhline(slo_ms, color=BLACK, ls="-.", lw=1.3, label=f"SLO p99 {_ms(slo_ms)}")
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(FuncFormatter(_ms))
+    ax.yaxis.set_minor_formatter(_ms_minor(ax))
     ax.set_title(title)
     return True
 

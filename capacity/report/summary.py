@@ -7,7 +7,6 @@ the template escapes all of it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -302,7 +301,8 @@ def run_facts(run: Run) -> list[Row]:
     return [
         Row(["Run", str(meta.get("run_id") or run.folder.name)]),
         Row(["Scenario", str(meta.get("scenario") or shape.get("name") or fmt.DASH)
-             + (f" ({json.dumps(params, ensure_ascii=False)})" if params else "")]),
+             + (" (" + ", ".join(f"{fmt.humanize(k).lower()} {fmt.value(v)}" for k, v in params.items()) + ")"
+                if isinstance(params, Mapping) and params else "")]),
         Row(["Target", str(meta.get("target") or fmt.DASH)]),
         Row(["Started", str(meta.get("start") or fmt.DASH)]),
         Row(["Ended", f"{meta.get('end') or fmt.DASH} ({meta.get('ended') or 'unknown'})"]),
