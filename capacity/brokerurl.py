@@ -86,9 +86,7 @@ def parse_broker_url(
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise error(
-            f"{redacted!r} is not a valid URL ({exc}); use e.g. {schemes[0]}://127.0.0.1/..."
-        ) from None
+        raise error(f"{redacted!r} is not a valid URL ({exc}); use e.g. {schemes[0]}://127.0.0.1/...") from None
     scheme = parts.scheme.lower()
     if scheme not in schemes:
         raise error(f"{redacted!r} has scheme {scheme!r}; use one of: {', '.join(schemes)}.")

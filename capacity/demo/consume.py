@@ -146,9 +146,7 @@ def open_backend(from_url: str, prefetch: int = 1) -> _Backend:
     """The consumer backend for a broker URL (amqp://, redis://, nats://)."""
     scheme = from_url.split("://", 1)[0].lower() if "://" in from_url else ""
     if scheme in ("amqp", "amqps"):
-        return _RabbitBackend(
-            parse_broker_url(from_url, ("amqp", "amqps"), _AMQP_PARAMS, ConfigError), prefetch
-        )
+        return _RabbitBackend(parse_broker_url(from_url, ("amqp", "amqps"), _AMQP_PARAMS, ConfigError), prefetch)
     if scheme in ("redis", "rediss"):
         u = parse_broker_url(from_url, ("redis", "rediss"), _REDIS_PARAMS, ConfigError)
         return _RedisStreamBackend(u, prefetch) if u.get("stream") else _RedisListBackend(u)
@@ -333,7 +331,7 @@ class _RedisListBackend:
     def work(self, index: int, handle: Handle, stop: threading.Event) -> None:
         pop = self._client.brpop if self._pop_right else self._client.blpop
         while not stop.is_set():
-            item = pop([self.key], timeout=_POLL_S)
+            item: Any = pop([self.key], timeout=_POLL_S)
             if item is None:
                 continue
             handle(item[1])()  # BRPOP already removed it: nothing to ack
@@ -373,7 +371,7 @@ class _RedisStreamBackend:
         name = f"{self._prefix}-{index}"
         try:
             while not stop.is_set():
-                reply = self._client.xreadgroup(
+                reply: Any = self._client.xreadgroup(
                     self.group, name, {self.key: ">"}, count=self.prefetch, block=int(_POLL_S * 1000)
                 )
                 for _stream, entries in reply or []:
@@ -405,11 +403,7 @@ class _NatsBackend:
         self._conn = NatsConnection(url, timeout=5.0, name="capplan-consumer")
         auth = ""
         if url.username:
-            auth = (
-                quote(url.username, safe="")
-                + (f":{quote(url.password, safe='')}" if url.password else "")
-                + "@"
-            )
+            auth = quote(url.username, safe="") + (f":{quote(url.password, safe='')}" if url.password else "") + "@"
         query = urlencode({"stream": self.stream, "consumer": self.consumer})
         self.source_spec = f"nats://{auth}{_url_host(url.host)}:{url.port or 4222}?{query}"
         self.redacted = url.redacted
@@ -538,14 +532,10 @@ def main(argv: list[str] | None = None) -> int:
         help="amqp://...?queue=q | redis://...?list=q | redis://...?stream=s | nats://...?stream=S",
     )
     parser.add_argument("--workers", type=int, default=4, help="worker threads C (default 4)")
-    parser.add_argument(
-        "--service-time-ms", type=float, default=20.0, help="mean service time S in ms (default 20)"
-    )
+    parser.add_argument("--service-time-ms", type=float, default=20.0, help="mean service time S in ms (default 20)")
     parser.add_argument("--service-dist", default="exp", help="exp | const | lognormal (default exp)")
     parser.add_argument("--service-scv", type=float, default=1.0, help="SCV for lognormal (default 1)")
-    parser.add_argument(
-        "--metrics-host", default="127.0.0.1", help="address for /metrics (default 127.0.0.1)"
-    )
+    parser.add_argument("--metrics-host", default="127.0.0.1", help="address for /metrics (default 127.0.0.1)")
     parser.add_argument("--metrics-port", type=int, default=0, help="port for /metrics (default: a free one)")
     parser.add_argument("--seed", type=int, default=None, help="seed for service times")
     parser.add_argument("--prefetch", type=int, default=1, help="messages in flight per worker (default 1)")

@@ -40,9 +40,7 @@ def service_time_sampler(
     """
     dist = _check_dist(dist)
     if not isinstance(mean_s, int | float) or not math.isfinite(mean_s) or mean_s <= 0:
-        raise ConfigError(
-            f"Service time mean {mean_s!r} s is not a positive number; pass e.g. 0.02 for 20 ms."
-        )
+        raise ConfigError(f"Service time mean {mean_s!r} s is not a positive number; pass e.g. 0.02 for 20 ms.")
     mean = float(mean_s)
     r = rng if rng is not None else random.Random()
     if dist == "const":
@@ -68,7 +66,5 @@ def _check_dist(dist: str) -> str:
 
 def _check_scv(scv: float) -> float:
     if not isinstance(scv, int | float) or not math.isfinite(scv) or scv < 0:
-        raise ConfigError(
-            f"Service-time SCV {scv!r} is not a number >= 0; pass e.g. 1.0 (as variable as exp)."
-        )
+        raise ConfigError(f"Service-time SCV {scv!r} is not a number >= 0; pass e.g. 1.0 (as variable as exp).")
     return float(scv)

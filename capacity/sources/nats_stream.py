@@ -40,9 +40,7 @@ class NatsSource:
             return self._conn.call(self._read)
         except nats.js.errors.NotFoundError:
             what = (
-                f"consumer {self.consumer!r} on stream {self.stream!r}"
-                if self.consumer
-                else f"stream {self.stream!r}"
+                f"consumer {self.consumer!r} on stream {self.stream!r}" if self.consumer else f"stream {self.stream!r}"
             )
             raise SourceError(
                 f"JetStream has no {what} at {self.spec!r}; start the consumers or fix stream=/consumer=."
@@ -53,9 +51,7 @@ class NatsSource:
     async def _read(self, js: JetStreamContext, _nc: Client) -> QueueSample:
         if self.consumer is None:
             info = await js.stream_info(self.stream)
-            return QueueSample(
-                depth=float(info.state.messages), extra={"consumers": info.state.consumer_count}
-            )
+            return QueueSample(depth=float(info.state.messages), extra={"consumers": info.state.consumer_count})
         ci = await js.consumer_info(self.stream, self.consumer)
         pending = float(ci.num_pending or 0)
         ack_pending = float(ci.num_ack_pending or 0)

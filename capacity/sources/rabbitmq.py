@@ -51,8 +51,7 @@ class RabbitMQSource:
             ssl_options=pika.SSLOptions(_default_ssl_context()) if self._tls else None,
         )
         self._auth = (
-            "Basic "
-            + base64.b64encode(f"{url.username or 'guest'}:{url.password or 'guest'}".encode()).decode()
+            "Basic " + base64.b64encode(f"{url.username or 'guest'}:{url.password or 'guest'}".encode()).decode()
         )
         mgmt = (url.get("management") or "auto").strip()
         self._mgmt_explicit = mgmt.lower() not in ("auto", "off", "0", "false", "no")
@@ -63,9 +62,7 @@ class RabbitMQSource:
             self._mgmt_url, self._mgmt_state = None, "off"
         else:
             if not mgmt.startswith(("http://", "https://")):
-                raise SourceError(
-                    f"management={mgmt!r} in {self.spec!r} must be auto, off or an http(s):// URL."
-                )
+                raise SourceError(f"management={mgmt!r} in {self.spec!r} must be auto, off or an http(s):// URL.")
             self._mgmt_url, self._mgmt_state = mgmt.rstrip("/"), "on"
         self._conn: pika.BlockingConnection | None = None
         self._chan: Any = None

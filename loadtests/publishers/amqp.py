@@ -61,9 +61,7 @@ class AmqpPublisher:
         self.exchange = u.get("exchange") or ""
         self.routing_key = u.get("routing_key") or (self.queue or "")
         if not self.exchange and not self.routing_key:
-            raise TargetError(
-                f"{self.name!r} names no queue= (or exchange= and routing_key=); add ?queue=orders."
-            )
+            raise TargetError(f"{self.name!r} names no queue= (or exchange= and routing_key=); add ?queue=orders.")
         self.confirm = u.flag("confirm", False)
         self.durable = u.flag("durable", False)
         self.declare = u.flag("declare", True) and self.queue is not None
@@ -156,9 +154,7 @@ class AmqpPublisher:
             ) from None
         except (pika.exceptions.AMQPError, OSError) as exc:
             self._reset(lane)
-            raise TargetError(
-                f"Cannot connect to RabbitMQ at {self.name!r}: {describe_error(exc)}."
-            ) from None
+            raise TargetError(f"Cannot connect to RabbitMQ at {self.name!r}: {describe_error(exc)}.") from None
 
     @staticmethod
     def _reset(lane: _Lane) -> None:

@@ -61,8 +61,7 @@ class NatsPublisher:
             return 0
         except (nats.errors.NoRespondersError, nats.js.errors.NoStreamResponseError):
             raise TargetError(
-                f"No JetStream stream captures subject {self.subject!r} at {self.name!r}; "
-                "add stream= to create one."
+                f"No JetStream stream captures subject {self.subject!r} at {self.name!r}; add stream= to create one."
             ) from None
         except (nats.errors.Error, nats.js.errors.Error, OSError, TimeoutError) as exc:
             raise TargetError(f"Publishing to {self.name!r} failed: {describe_error(exc)}.") from None
