@@ -74,10 +74,11 @@ def capacity_plot(cmp: Comparison) -> str | None:
     return to_svg(fig, "cmp-capacity", "Capacity and SLO capacity of both runs with their intervals")
 
 
-def _est_text(e: Mapping[str, float] | None) -> str:
+def _est_cells(e: Mapping[str, float] | None) -> list[str]:
+    """``[value, 95% interval]`` of an estimate."""
     if not e:
-        return fmt.DASH
-    return f"{fmt.rate(e['value'])} ({fmt.interval(e, lambda v: f'{v:.1f}')})"
+        return [fmt.DASH, ""]
+    return [f"{e['value']:.1f}", fmt.interval(e, lambda v: f"{v:.1f}")]
 
 
 def _model_row(label: str, key: str, ma: Mapping[str, Any] | None, mb: Mapping[str, Any] | None,
@@ -88,27 +89,33 @@ def _model_row(label: str, key: str, ma: Mapping[str, Any] | None, mb: Mapping[s
             v = v.get("value")
         return str(f(v))
 
-    return Row([label, get(ma), get(mb)])
+    return Row([label, get(ma), "", get(mb), "", "", "", ""])
 
 
 def context(cmp: Comparison, run_a: Run, run_b: Run, model_a: Mapping[str, Any] | None,
             model_b: Mapping[str, Any] | None) -> dict[str, Any]:
     slo = dict(run_b.meta.get("slo") or run_a.meta.get("slo") or {})
     slo_ms = fmt.num(slo.get("p99_ms"))
-    rows = [
-        Row(["Capacity", _est_text(cmp.capacity.a), _est_text(cmp.capacity.b), fmt.pct(cmp.capacity.change),
-             "regression" if cmp.capacity.regressed else ""]),
-        Row(["SLO capacity", _est_text(cmp.slo_capacity.a), _est_text(cmp.slo_capacity.b),
-             fmt.pct(cmp.slo_capacity.change), "regression" if cmp.slo_capacity.regressed else ""]),
-        Row([f"p99 at common loads ({observed.metric_label(cmp.latency.metric)})", "", "",
-             fmt.pct(cmp.latency.ratio - 1) if cmp.latency.ratio else fmt.DASH,
-             "regression" if cmp.latency.regressed else ""]),
+    lat = cmp.latency
+    lat_a = lat_b = fmt.DASH
+    if lat.bins:
+        lat_a = fmt.ms(sum(b.p99_a_ms for b in lat.bins) / len(lat.bins))
+        lat_b = fmt.ms(sum(b.p99_b_ms for b in lat.bins) / len(lat.bins))
+    ratio_ci = f"{lat.ratio_ci[0]:.2f}–{lat.ratio_ci[1]:.2f}x" if lat.ratio_ci else ""
+    rows = [  # [label, A, A's interval, B, B's interval, change, change's interval, flag]
+        Row(["Capacity (msg/s)", *_est_cells(cmp.capacity.a), *_est_cells(cmp.capacity.b), fmt.pct(cmp.capacity.change),
+             "", "regression" if cmp.capacity.regressed else ""]),
+        Row(["SLO capacity (msg/s)", *_est_cells(cmp.slo_capacity.a), *_est_cells(cmp.slo_capacity.b),
+             fmt.pct(cmp.slo_capacity.change), "", "regression" if cmp.slo_capacity.regressed else ""]),
+        Row([f"{observed.metric_label(lat.metric).capitalize()} p99 at common loads", lat_a, "", lat_b, "",
+             fmt.pct(lat.ratio - 1) if lat.ratio else fmt.DASH, ratio_ci, "regression" if lat.regressed else ""]),
     ]
     models = [
         _model_row("Consumers", "servers", model_a, model_b, fmt.g),
-        _model_row("Service time (s)", "service_time_s", model_a, model_b, fmt.g),
-        _model_row("Baseline rate", "baseline_rate", model_a, model_b, fmt.rate),
-        _model_row("Observed peak", "observed_peak_rate", model_a, model_b, fmt.rate),
+        _model_row("Service time (ms)", "service_time_s", model_a, model_b,
+                   lambda v: fmt.g(v * 1000) if fmt.num(v) is not None else fmt.DASH),
+        _model_row("Baseline rate (msg/s)", "baseline_rate", model_a, model_b, fmt.g),
+        _model_row("Observed peak (msg/s)", "observed_peak_rate", model_a, model_b, fmt.g),
         _model_row("Headroom", "headroom_ratio", model_a, model_b, fmt.pct),
     ]
     bins = [Row([f"{b.rate_low:.1f}–{b.rate_high:.1f}", f"{b.n_a}", f"{b.n_b}", fmt.ms(b.p99_a_ms),
