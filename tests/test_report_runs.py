@@ -28,12 +28,14 @@ SHAPE = ["--baseline-duration", "8", "--ramp", "2", "--surge-duration", "12", "-
 RUNS = {"a": ("3", "11"), "a2": ("3", "12"), "b": ("2", "13")}  # name: (demo workers, seed)
 
 _made: dict[str, Path] = {}
+_failed: list[str] = []
 
 
 def session_runs(factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The three run folders (made on first use in this pytest session, then reused by every module)."""
     if _made:
         return _made
+    assert not _failed, "capplan run failed earlier in this session:\n" + "\n".join(_failed)
     out = factory.getbasetemp() / "report-runs"
     out.mkdir(exist_ok=True)
     env = dict(os.environ, COLUMNS="200", TERM="dumb")
@@ -48,6 +50,7 @@ def session_runs(factory: pytest.TempPathFactory) -> dict[str, Path]:
         stdout, stderr = p.communicate(timeout=240)
         if p.returncode != 0:
             failed.append(f"{name}: exit {p.returncode}\n{stdout}\n{stderr}")
+    _failed.extend(failed)
     assert not failed, "capplan run failed:\n" + "\n".join(failed)
     _made.update({name: out / name for name in RUNS})
     return _made
