@@ -292,7 +292,7 @@ app.command("ui")(_ui_command())
 def compare_cmd(
     run_a: Annotated[Path, typer.Argument(help="Run A, the baseline (before)")],
     run_b: Annotated[Path, typer.Argument(help="Run B, the candidate (after)")],
-    out_file: Annotated[Optional[Path], typer.Option(  # noqa: UP007
+    out_file: Annotated[Path | None, typer.Option(
         "--out", help="HTML file to write (default: compare-<A>.html in B's folder).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
 ) -> None:
