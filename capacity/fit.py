@@ -319,11 +319,9 @@ def baseline_rate(ts: pd.DataFrame) -> float | None:
 
 
 def _surge_duration(run: Run) -> float:
-    params = run.meta.get("shape", {}).get("params", {})
-    for key in ("surge_duration", "spike_duration"):
-        if params.get(key):
-            return float(params[key])
-    return DEFAULT_PLAN_SURGE_S
+    """The surge length the projections plan for: --plan-surge-duration (default 300 s), not the test's own
+    time-compressed surge, which says how the service behaved, not how long a real surge lasts."""
+    return float(run.settings.get("plan_surge_duration") or DEFAULT_PLAN_SURGE_S)
 
 
 def _curve(m: plan.CapacityModel, lo: plan.CapacityModel | None, hi: plan.CapacityModel | None,

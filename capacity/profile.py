@@ -49,6 +49,8 @@ COMMON: tuple[Option, ...] = (
            "(e.g. 0.5 for 50% headroom)."),
     Option("fail_on", "choice", "fail", "Exit non-zero on this verdict or worse: fail (SLO missed) or at_risk "
            "(a planned 3x surge or thin headroom would hurt).", choices=("fail", "at_risk"), web_ui=False),
+    Option("plan_surge_duration", float, 300.0, "How long a surge the projections plan for, in seconds "
+           "(surge table, largest absorbed surge, the 3x sizing).", web_ui=False),
     Option("queue_limit", int, None, "The target's queue limit, for surge projections (demo: its queue limit)."),
     Option("interval", float, 1.0, "Sampling interval in seconds."),
     Option("arrivals", "choice", "poisson", "Arrival process: poisson or uniform (evenly spaced).",
@@ -234,7 +236,8 @@ def resolve(scenario: str, given: Mapping[str, Any], profile: str | Path | None 
                 continue
             merged[name] = _coerce(_BY_NAME[name], value)
 
-    for name in ("slo_p99_ms", "interval", "late_threshold_ms", "demo_service_time_ms", "demo_service_scv"):
+    for name in ("slo_p99_ms", "interval", "late_threshold_ms", "demo_service_time_ms", "demo_service_scv",
+                 "plan_surge_duration"):
         if merged[name] is None or merged[name] <= 0:
             raise ConfigError(f"{_BY_NAME[name].flag} must be greater than zero, got {merged[name]!r}.")
     if merged["processes"] is not None and (merged["processes"] == 0 or merged["processes"] < -1):

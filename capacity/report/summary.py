@@ -314,8 +314,9 @@ def verdict_for(run: Run, model: Mapping[str, Any] | None, slo: Mapping[str, Any
     from capacity.verdict import verdict
 
     lim = fmt.num(run.meta.get("queue_limit"))
-    return verdict(model, run.timeseries, float(slo["p99_ms"]), float(slo["error_rate"]), None,
-                   queue_limit=lim)
+    min_headroom = (run.meta.get("slo") or {}).get("min_headroom")
+    return verdict(model, run.timeseries, float(slo["p99_ms"]), float(slo["error_rate"]),
+                   None if min_headroom is None else float(min_headroom), queue_limit=lim)
 
 
 def planned_surge_row(model: Mapping[str, Any] | None, run: Run) -> dict[str, Any] | None:
