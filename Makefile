@@ -1,6 +1,7 @@
 # capplan: two commands do all the set-up on a fresh machine.
 #   make run    creates .venv, installs capplan, runs `capplan run surge` against the built-in demo
-#   make test   creates .venv with the dev extras (and Debian's chromium for browser tests), runs the suite
+#   make test   creates .venv with the dev extras (and Debian's chromium for browser tests), runs ruff, mypy
+#               and the whole pytest suite
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -35,6 +36,8 @@ run: install
 	$(BIN)/capplan run surge
 
 test: dev
+	$(BIN)/ruff check capacity loadtests tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: dev
