@@ -4,12 +4,6 @@ import capacity.sources.nats_stream  # noqa: F401
 import capacity.sources.rabbitmq  # noqa: F401
 import capacity.sources.redis_queue  # noqa: F401
 from capacity.sources import prometheus  # noqa: F401
-from capacity.sources.base import QueueSample, Source, open_source, register
+from capacity.sources.base import QueueSample, Source, known_schemes, open_source, register
 
 __all__ = ["QueueSample", "Source", "open_source", "register", "known_schemes"]
-
-
-def known_schemes() -> set[str]:
-    from capacity.sources.base import _REGISTRY
-
-    return set(_REGISTRY)

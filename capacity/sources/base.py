@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from capacity.errors import SourceError
+from capacity.registry import SchemeRegistry
 
 
 @dataclass(frozen=True)
@@ -39,19 +40,8 @@ class Source(Protocol):
     def close(self) -> None: ...
 
 
-SourceFactory = Callable[[str], Source]
-_REGISTRY: dict[str, SourceFactory] = {}
-
-
-def register(*schemes: str) -> Callable[[SourceFactory], SourceFactory]:
-    """Class decorator: make ``open_source`` build this source for URLs with these schemes."""
-
-    def deco(factory: SourceFactory) -> SourceFactory:
-        for s in schemes:
-            _REGISTRY[s] = factory
-        return factory
-
-    return deco
+_REGISTRY: SchemeRegistry[Source] = SchemeRegistry("source", SourceError)
+register = _REGISTRY.register
 
 
 def scheme_of(spec: str) -> str:
@@ -60,13 +50,14 @@ def scheme_of(spec: str) -> str:
     return urlsplit(spec).scheme.lower()
 
 
+def known_schemes() -> set[str]:
+    from capacity import sources as _pkg  # noqa: F401  (registers the built-in sources)
+
+    return _REGISTRY.schemes()
+
+
 def open_source(spec: str) -> Source:
     """Build the source a spec names, e.g. ``prometheus+http://127.0.0.1:8080/metrics``."""
     from capacity import sources as _pkg  # noqa: F401  (registers the built-in sources)
 
-    scheme = scheme_of(spec)
-    factory = _REGISTRY.get(scheme)
-    if factory is None:
-        known = ", ".join(sorted(_REGISTRY))
-        raise SourceError(f"Unknown source scheme {scheme!r} in {spec!r}; use one of: {known}.")
-    return factory(spec)
+    return _REGISTRY.build(scheme_of(spec), spec)

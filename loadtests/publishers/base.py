@@ -12,11 +12,11 @@ from the message's *scheduled* send time and fires Locust's request event.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Protocol
 from urllib.parse import urlsplit
 
 from capacity.errors import TargetError
+from capacity.registry import SchemeRegistry
 
 
 class Publisher(Protocol):
@@ -39,26 +39,12 @@ def message_body(seq: int, scheduled_epoch_s: float, size: int = 0) -> bytes:
     return json.dumps(doc, separators=(",", ":")).encode()
 
 
-PublisherFactory = Callable[[str], Publisher]
-_REGISTRY: dict[str, PublisherFactory] = {}
-
-
-def register(*schemes: str) -> Callable[[PublisherFactory], PublisherFactory]:
-    def deco(factory: PublisherFactory) -> PublisherFactory:
-        for s in schemes:
-            _REGISTRY[s] = factory
-        return factory
-
-    return deco
+_REGISTRY: SchemeRegistry[Publisher] = SchemeRegistry("target", TargetError)
+register = _REGISTRY.register
 
 
 def open_publisher(url: str) -> Publisher:
     """Build the publisher for a target URL (http(s)://, amqp://, redis://, nats://)."""
     from loadtests import publishers as _pkg  # noqa: F401  (registers the built-in publishers)
 
-    scheme = urlsplit(url).scheme.lower()
-    factory = _REGISTRY.get(scheme)
-    if factory is None:
-        known = ", ".join(sorted(_REGISTRY))
-        raise TargetError(f"No publisher for target scheme {scheme!r} in {url!r}; use one of: {known}.")
-    return factory(url)
+    return _REGISTRY.build(urlsplit(url).scheme.lower(), url)
