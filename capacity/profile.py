@@ -79,7 +79,7 @@ SHAPE_OPTIONS: tuple[Option, ...] = (
     Option("ramp", float, 5.0, "Seconds to ramp up to (and down from) the surge; between steps for step.",
            ("surge",)),
     Option("surge_duration", float, 20.0, "Seconds at the surge rate.", ("surge",)),
-    Option("recovery_duration", float, 45.0, "Seconds at baseline after the surge.", ("surge", "spike")),
+    Option("recovery_duration", float, 40.0, "Seconds at baseline after the surge.", ("surge", "spike")),
     Option("start_rate", float, 20.0, "First step's rate, messages/s.", ("step",)),
     Option("step_rate", float, 20.0, "Rate added at each step.", ("step",)),
     Option("steps", int, 8, "Number of steps.", ("step",)),

@@ -96,7 +96,7 @@ def surge(
     baseline_duration: float = 20.0,
     ramp: float = 5.0,
     surge_duration: float = 20.0,
-    recovery_duration: float = 45.0,
+    recovery_duration: float = 40.0,
 ) -> Shape:
     """Baseline, ramp up, surge at ``surge_multiplier`` x baseline, ramp down, recovery at baseline."""
     b = _positive("baseline_rate", baseline_rate)
