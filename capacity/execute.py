@@ -77,7 +77,8 @@ def execute(settings: RunSettings, on_row: Progress | None = None,
             argv += ["--target", target, "--capplan-demo"]
             if not settings.sources:
                 argv += ["--source", "demo"]
-        locust = launch.start_locust(launch.locustfile_path("surge"), argv, folder / "locust.log")
+        locust = launch.start_locust(launch.locustfile_path("surge"), argv, folder / "locust.log",
+                                     extra_env=settings.secret_env())
         status(f"locust pid {locust.pid}, run folder {folder}")
         tail = _Tail(folder / TIMESERIES_CSV)
         deadline = time.monotonic() + settings.shape.duration_s + 120
@@ -146,11 +147,11 @@ def _collect(folder: Path) -> RunResult:
     fit_error = None
     if not (folder / REPORT_HTML).exists():
         if ended == "running":
-            from capacity.runs import utc_iso
+            from capacity.runs import utc_iso, write_json_atomic
 
             meta["ended"] = "interrupted"
             meta.setdefault("end", utc_iso(time.time()))
-            (folder / RUN_JSON).write_text(json.dumps(meta, indent=2) + "\n")
+            write_json_atomic(folder / RUN_JSON, meta)
             ended = "interrupted"
         fit_error = pipeline.finalize(folder).fit_error
     model_path = folder / MODEL_JSON

@@ -6,7 +6,9 @@ here, before any load is sent.
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -134,12 +136,20 @@ class RunSettings:
         out["scenario"] = self.scenario
         return out
 
+    def secret_env(self) -> dict[str, str]:
+        """Target and sources that carry credentials, for the child's environment instead of its
+        command line (which any local user can read with ps)."""
+        secret = {k: v for k, v in (("target", self.target), ("source", list(self.sources)))
+                  if v and (redact_url(v) != v if isinstance(v, str) else any(redact_url(x) != x for x in v))}
+        return {SECRET_ENV: json.dumps(secret)} if secret else {}
+
     def to_argv(self) -> list[str]:
-        """Locust command-line arguments carrying these settings to the plugin."""
+        """Locust command-line arguments carrying these settings to the plugin (secrets: see secret_env)."""
         argv = ["--scenario", self.scenario]
+        hidden = set(json.loads(self.secret_env().get(SECRET_ENV, "{}")))
         for name, value in self.values.items():
             opt = _BY_NAME[name]
-            if value is None or (opt.kind == "list" and not value):
+            if value is None or (opt.kind == "list" and not value) or name in hidden:
                 continue
             if opt.kind == "list":
                 for v in value:
@@ -147,6 +157,22 @@ class RunSettings:
             else:
                 argv += [opt.flag, str(value)]
         return argv
+
+
+#: environment variable that carries credential-bearing target/source URLs to Locust (see secret_env)
+SECRET_ENV = "CAPPLAN_SECRET_OPTIONS"
+
+
+def secret_options() -> dict[str, Any]:
+    """The options a parent capplan process passed through :data:`SECRET_ENV` (empty if none)."""
+    raw = os.environ.get(SECRET_ENV)
+    if not raw:
+        return {}
+    try:
+        doc = json.loads(raw)
+    except json.JSONDecodeError:
+        raise ConfigError(f"{SECRET_ENV} is not valid JSON; unset it.") from None
+    return {k: v for k, v in doc.items() if k in ("target", "source")}
 
 
 def load_profile(path: str | Path) -> dict[str, Any]:

@@ -106,7 +106,7 @@ def serve(settings: RunSettings, web: WebOptions, status: Callable[[str], None] 
     check_port_free(web.host, web.port)
     locustfile = launch.locustfile_path("surge")
     cmd = [sys.executable, "-m", "locust", "-f", str(locustfile), *locust_argv(settings, web)]
-    proc = subprocess.Popen(cmd, env=child_env(web), start_new_session=True, text=True)
+    proc = subprocess.Popen(cmd, env=child_env(web) | settings.secret_env(), start_new_session=True, text=True)
     child = launch.ChildProcess(proc, url=web.url)
     status(f"capplan ui: Locust's web UI at {web.url} (pid {child.pid}); the Capacity tab shows the run "
            "live. Ctrl-C stops it.")

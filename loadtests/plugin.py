@@ -91,6 +91,8 @@ def settings_from_options(options: Any) -> profile.RunSettings:
     given = {o.name: getattr(options, o.name, None) for o in profile.ALL_OPTIONS}
     # argparse fills defaults; only non-defaults should override a profile
     given = {k: v for k, v in given.items() if v is not None and v != profile.ALL_BY_NAME[k].default}
+    for k, v in profile.secret_options().items():  # credentials came through the environment, not argv
+        given.setdefault(k, v)
     given["scenario_from_cli"] = True
     return profile.resolve(getattr(options, "scenario", "surge"), given, getattr(options, "capplan_profile", None))
 

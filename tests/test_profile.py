@@ -43,4 +43,15 @@ def test_redacted_settings_hide_passwords() -> None:
     s = profile.resolve("surge", {"target": "amqp://user:s3cret@127.0.0.1:5672/%2F?queue=q",
                                   "source": ["rabbitmq://user:s3cret@127.0.0.1:5672/%2F?queue=q"]})
     assert "s3cret" not in repr(s.redacted())
-    assert "s3cret" in " ".join(s.to_argv())  # the child process needs the real credentials
+
+
+def test_credentials_travel_in_the_environment_not_argv(monkeypatch) -> None:
+    s = profile.resolve("surge", {"target": "amqp://u:s3cret@127.0.0.1:5672/%2F?queue=q",
+                                  "source": ["rabbitmq://u:s3cret@127.0.0.1:5672/%2F?queue=q", "demo"]})
+    assert "s3cret" not in " ".join(s.to_argv())
+    env = s.secret_env()
+    monkeypatch.setenv(profile.SECRET_ENV, env[profile.SECRET_ENV])
+    got = profile.secret_options()
+    assert got["target"] == s.target and got["source"] == list(s.sources)
+    plain = profile.resolve("surge", {"target": "http://127.0.0.1:8080"})
+    assert plain.secret_env() == {} and "http://127.0.0.1:8080" in plain.to_argv()
