@@ -82,11 +82,16 @@ def execute(settings: RunSettings, on_row: Progress | None = None,
         status(f"locust pid {locust.pid}, run folder {folder}")
         tail = _Tail(folder / TIMESERIES_CSV)
         deadline = time.monotonic() + settings.shape.duration_s + 120
+        announced = False
         try:
             while locust.alive():
                 for row in tail.new_rows():
                     if on_row:
                         on_row(row)
+                    if row.get("phase") == "done" and not announced:
+                        announced = True
+                        status("the shape has ended: finishing the last intervals, fitting the model, "
+                               "writing the report")
                 if demo is not None and not demo.alive():
                     status("the demo service died; stopping the test")
                     launch.interrupt(locust)
