@@ -35,33 +35,17 @@ def redis_client(url: BrokerURL, timeout: float, max_connections: int | None = N
         raise url.error(
             f"Database {url.path!r} in {url.redacted!r} is not a number; use e.g. redis://127.0.0.1:6379/0."
         ) from None
-    kwargs: dict[str, Any] = {}
+    common: dict[str, Any] = dict(
+        host=url.host, port=url.port or 6379, db=db, username=url.username, password=url.password,
+        socket_timeout=timeout, socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 0),
+    )
     if max_connections is not None:
-        kwargs["connection_pool"] = redis.BlockingConnectionPool(
-            host=url.host,
-            port=url.port or 6379,
-            db=db,
-            username=url.username,
-            password=url.password,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            retry=Retry(NoBackoff(), 0),
-            max_connections=max_connections,
-            timeout=timeout,
+        pool = redis.BlockingConnectionPool(
+            **common, max_connections=max_connections, timeout=timeout,
             connection_class=redis.SSLConnection if url.scheme == "rediss" else redis.Connection,
         )
-        return redis.Redis(**kwargs)
-    return redis.Redis(
-        host=url.host,
-        port=url.port or 6379,
-        db=db,
-        username=url.username,
-        password=url.password,
-        socket_timeout=timeout,
-        socket_connect_timeout=timeout,
-        retry=Retry(NoBackoff(), 0),
-        ssl=url.scheme == "rediss",
-    )
+        return redis.Redis(connection_pool=pool)
+    return redis.Redis(**common, ssl=url.scheme == "rediss")
 
 
 def list_or_stream(url: BrokerURL) -> tuple[str, str]:
