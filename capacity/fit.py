@@ -91,9 +91,15 @@ def departures(ts: pd.DataFrame, interval_s: float) -> pd.Series:
     return ts["ok_rate"] - dq
 
 
-def saturated_mask(ts: pd.DataFrame) -> pd.Series:
+def saturated_mask(ts: pd.DataFrame, interval_s: float = 1.0) -> pd.Series:
+    """Intervals in which every consumer stayed busy: the queue is at least MIN_SATURATED_DEPTH deep at
+    both ends, and at the start it held at least half of what the interval then processed, so it could
+    not run dry in between (a random excursion of a queue below capacity does not count)."""
     depth = ts["queue_depth"]
-    return (depth >= MIN_SATURATED_DEPTH) & (depth.shift(1) >= MIN_SATURATED_DEPTH)
+    prev = depth.shift(1)
+    dt = ts["t"].diff().fillna(interval_s)
+    dep = departures(ts, interval_s)
+    return (depth >= MIN_SATURATED_DEPTH) & (prev >= MIN_SATURATED_DEPTH) & (prev >= 0.5 * dep * dt)
 
 
 @dataclass(frozen=True)
@@ -111,7 +117,7 @@ def fit_capacity(run: Run) -> CapacityFit:
             "pass --source (e.g. --source demo or a broker URL) and run again."
         )
     dep = departures(ts, run.interval_s)
-    mask = saturated_mask(ts) & dep.notna()
+    mask = saturated_mask(ts, run.interval_s) & dep.notna()
     n = int(mask.sum())
     if n < MIN_SATURATED_INTERVALS:
         raise FitError(
@@ -307,6 +313,69 @@ def _validate(bins: LatencyBins, cand: Candidates, obs: np.ndarray) -> dict[str,
     }
 
 
+# -- a run that never saturated: capacity from the latency curve alone ------------------------------
+
+MAX_EXTRAPOLATED_SERVERS = 64
+
+
+def _service_only_quantiles(mean_s: float, cs2: float, levels: np.ndarray) -> np.ndarray:
+    """Quantiles of a gamma service time (constant when cs2 = 0) at ``levels``: latency with no waiting."""
+    if cs2 <= 0:
+        return np.full(levels.shape, mean_s)
+    from scipy.stats import gamma
+
+    k = 1.0 / cs2
+    return np.asarray(gamma.ppf(levels, k, scale=mean_s / k))
+
+
+def _low_load_service(obs_low: np.ndarray, levels_low: np.ndarray) -> tuple[float, float]:
+    """(mean service time, SCV) that best explain the lowest-load bin, where waiting is negligible."""
+    best = (math.inf, 0.0, 1.0)
+    for cs2 in SCV_GRID:
+        mean_s = obs_low[0] / _median_factor(cs2)
+        pred = _service_only_quantiles(mean_s, cs2, levels_low)
+        loss = float((((np.log(pred) - np.log(obs_low)) ** 2) * Q_WEIGHTS).sum())
+        if loss < best[0]:
+            best = (loss, mean_s, cs2)
+    return best[1], best[2]
+
+
+def fit_unsaturated(bins: LatencyBins, ca2: float, seed: int = 0) -> tuple[CapacityFit, ServiceFit]:
+    """Capacity, consumers and service time from the latency curve of a run that never saturated.
+
+    The lowest-load bin fixes the service time and its SCV (waiting is negligible there); each integer
+    c is then scored by how well the G/G/c percentiles follow the rise of latency with load. Capacity
+    c/S is an extrapolation: the warning in the model says how far."""
+    obs, levels = bins.observed(), bins.levels()
+    if len(bins.rate) < 3:
+        raise FitError("The run never saturated and has too few load levels to extrapolate capacity; run "
+                       "`capplan run step` up to and past saturation.")
+    mean_s, cs2 = _low_load_service(obs[0], levels[0])
+    mu = 1.0 / mean_s
+    c_min = max(1, math.floor(float(bins.rate.max()) / mu) + 1)
+    servers = np.arange(c_min, max(c_min, MAX_EXTRAPOLATED_SERVERS) + 1)
+    pred = np.asarray([_predict(bins.rate, levels, int(c), mu, ca2, cs2) for c in servers])
+    k = int(np.argmin(_loss(pred, obs)))
+    rng = np.random.default_rng(seed)
+    reps = []
+    for _ in range(LATENCY_BOOTSTRAP_SAMPLES):
+        o = bins.observed(rng)
+        mean_b, cs2_b = _low_load_service(o[0], levels[0])
+        reps.append((servers[int(np.argmin(_loss(pred, o)))], mean_b, cs2_b))
+    rep = np.asarray(reps, dtype=float)
+    c_best = int(servers[k])
+    cap_reps = rep[:, 0] / rep[:, 1]
+    cap = CapacityFit(_interval(cap_reps, c_best * mu), cap_reps, 0)
+    at_bound = ["servers"] if c_best in (MAX_EXTRAPOLATED_SERVERS,) else []
+    service = ServiceFit(
+        servers=_interval(rep[:, 0], c_best), service_time_s=_interval(rep[:, 1], mean_s),
+        service_scv=_interval(rep[:, 2], cs2), best_servers=c_best, best_scv=cs2,
+        rmse_log=float(np.sqrt(_loss(pred, obs)[k] / (obs.size * Q_WEIGHTS.mean()))), replicates=rep[:, [0, 2]],
+        validation=None, at_bound=at_bound,
+    )
+    return cap, service
+
+
 # -- the whole model ---------------------------------------------------------------------------------
 
 def baseline_rate(ts: pd.DataFrame) -> float | None:
@@ -354,8 +423,21 @@ def fit_run(run: Run) -> dict[str, Any]:
     slo_ms = float(meta.get("slo", {}).get("p99_ms", 500.0))
     ca2 = 0.0 if meta.get("arrivals") == "uniform" else 1.0
     queue_limit = meta.get("queue_limit")
-    cap = fit_capacity(run)
     metric = latency_metric(ts)
+    bins = latency_bins(ts, metric)
+    service: ServiceFit | None = None
+    try:
+        cap = fit_capacity(run)
+    except FitError as e:
+        if bins is None:
+            raise
+        cap, service = fit_unsaturated(bins, ca2)
+        ratio = cap.estimate.value / float(bins.rate.max())
+        warnings.append(
+            f"The run never saturated ({e.args[0].split(';')[0].split(' has ', 1)[-1]}), so capacity "
+            f"{cap.estimate.value:.0f} msg/s is extrapolated from the {metric} latency curve, {ratio:.1f}x the "
+            "highest load measured; run `capplan run step` past saturation to measure it."
+        )
     peak = float(ts["sent_rate"].max())
     base = baseline_rate(ts)
     n_gaps = len(run.gaps)
@@ -370,15 +452,13 @@ def fit_run(run: Run) -> dict[str, Any]:
     if errors:
         warnings.append(f"About {errors * run.interval_s:.0f} sends failed (see error_rate).")
 
-    bins = latency_bins(ts, metric)
-    service: ServiceFit | None = None
     if bins is None:
         warnings.append(
             f"Too few unsaturated intervals with {metric} latency ({MIN_LATENCY_INTERVALS} needed) to fit "
             "consumers and service time; run `capplan run step` or a longer baseline."
         )
     else:
-        service = fit_service(bins, cap, ca2)
+        service = service or fit_service(bins, cap, ca2)
         for name in service.at_bound:
             warnings.append(f"The fitted {name} sits at the edge of its search range; treat it with caution.")
 

@@ -42,8 +42,20 @@ def test_warns_about_extrapolation(tmp_path) -> None:
     assert any("extrapolated" in w for w in model["warnings"])
 
 
-def test_never_saturated_says_which_scenario_to_run(tmp_path) -> None:
+def test_never_saturated_extrapolates_with_a_warning(tmp_path) -> None:
+    # loads up to rho = 0.85: the queue never stays deep, capacity must come from the latency curve
+    steps = [(40, 20), (40, 40), (40, 60), (40, 75), (40, 85)]
+    model = fit_run(read_run(simulated_run(tmp_path / "r", 4, 0.04, steps, seed=4)))
+    cap = model["capacity_msgs_per_s"]
+    assert model["fit_quality"]["saturated_intervals"] == 0
+    assert cap["value"] == pytest.approx(100, rel=0.25)
+    assert cap["ci_low"] <= 100 <= cap["ci_high"]
+    assert any("never saturated" in w and "extrapolated" in w for w in model["warnings"])
+
+
+def test_never_saturated_without_latency_says_which_scenario_to_run(tmp_path) -> None:
     run = read_run(simulated_run(tmp_path / "r", 4, 0.04, [(30, 30), (30, 50)], seed=4))
+    run.timeseries[["e2e_p50_ms", "e2e_p95_ms", "e2e_p99_ms", "req_p50_ms", "req_p95_ms", "req_p99_ms"]] = None
     with pytest.raises(FitError, match="capplan run step"):
         fit_run(run)
 

@@ -44,7 +44,7 @@ def test_growth_rate_over_the_last_intervals() -> None:
 
 
 def test_capacity_matches_the_fitter_once_saturated(tmp_path: Path) -> None:
-    depths = [0, 2, 10, 25, 40, 55, 70, 85]
+    depths = [0, 2, 10, 25, 40, 55, 70, 85, 100, 115]  # saturated once the queue holds half a second's work
     lv = live(depths, tmp_path, processed=60.0)
     cap = lv.capacity()
     ts = webui.frame(lv.rows)
@@ -56,17 +56,17 @@ def test_capacity_matches_the_fitter_once_saturated(tmp_path: Path) -> None:
     assert value(s, "Capacity estimate").startswith("60.0 msg/s  (95% interval")
     assert value(s, "Headroom").startswith("-20% vs the peak target rate 75.0 msg/s")
     assert value(s, "Queue growth") == "+15.0 msg/s"
-    assert value(s, "Time to queue limit") == "5.5 min at +15.0 msg/s"
-    assert value(s, "Late sends") == "8 so far (1 in the last interval)"
+    assert value(s, "Time to queue limit") == "5.4 min at +15.0 msg/s"
+    assert value(s, "Late sends") == "10 so far (1 in the last interval)"
 
 
 def test_dash_until_saturated_and_departures_without_a_counter(tmp_path: Path) -> None:
     lv = live([0, 1, 8, 20], tmp_path, processed=None)
     s = lv.summary("running")
-    assert value(s, "Capacity estimate").startswith("—  (needs 4 saturated intervals, 1 so far")
+    assert value(s, "Capacity estimate").startswith("—  (needs 4 saturated intervals, 0 so far")
     assert value(s, "Headroom") == "—"
     assert value(s, "Processed rate") == "—"
-    more = live([0, 1, 8, 20, 32, 44, 56], tmp_path, processed=None)
+    more = live([0, 1, 8, 20, 32, 44, 56, 68, 80, 92], tmp_path, processed=None)
     est = more.capacity().estimate
     assert est is not None and est.value == pytest.approx(75.0 - 12.0)  # arrivals minus queue growth
 
