@@ -66,7 +66,7 @@ def broker_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
             "--source", case.source,
             "--source", f"prometheus+http://127.0.0.1:{consumer.port}/metrics",
             "--baseline-rate", str(BASELINE), "--surge-multiplier", str(MULTIPLIER),
-            "--baseline-duration", "8", "--ramp", "2", "--surge-duration", "12", "--recovery-duration", "14",
+            "--baseline-duration", "6", "--ramp", "2", "--surge-duration", "12", "--recovery-duration", "10",
             "--slo-p99-ms", "300",
             timeout=240,
         )  # fmt: skip
