@@ -117,7 +117,8 @@ def fit_capacity(run: Run) -> CapacityFit:
             "pass --source (e.g. --source demo or a broker URL) and run again."
         )
     dep = departures(ts, run.interval_s)
-    mask = saturated_mask(ts, run.interval_s) & dep.notna()
+    full = ts["t"].diff().fillna(ts["t"].iloc[0]) >= 0.5 * run.interval_s  # a partial last interval is noise
+    mask = saturated_mask(ts, run.interval_s) & dep.notna() & full
     n = int(mask.sum())
     if n < MIN_SATURATED_INTERVALS:
         raise FitError(

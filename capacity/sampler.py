@@ -80,16 +80,22 @@ class Sampler:
         self.recent_rows: list[dict[str, Any]] = []  # the last few rows written (for end-of-run checks)
 
     # -- one boundary -------------------------------------------------------------------------
-    def _read_sources(self, now: float) -> list[QueueSample | None]:
-        out: list[QueueSample | None] = []
-        for _i, src in enumerate(self.sources):
+    def _read_sources(self, now: float) -> list[tuple[QueueSample | None, float]]:
+        """Each source's reading and the time it was taken (the middle of its request), so a slow
+        scrape does not turn into a wrong rate."""
+        out: list[tuple[QueueSample | None, float]] = []
+        start = self.clock()
+        for src in self.sources:
+            before = self.clock()
             try:
-                out.append(src.sample())
+                sample: QueueSample | None = src.sample()
             except Exception as e:  # a failed sample is a gap, whatever the client library raised
                 reason = f"{type(e).__name__}: {e}"
                 log.warning("sample from %s failed: %s", src.spec, reason)
                 self.writer.gap(round(now - self.t0, 3), now, src.spec, reason)
-                out.append(None)
+                sample = None
+            after = self.clock()
+            out.append((sample, now + max(0.0, (before + after) / 2 - start)))
         return out
 
     def sample_interval(self, k: int, now: float) -> None:
@@ -97,15 +103,15 @@ class Sampler:
         samples = self._read_sources(now)
         row: dict[str, Any] = {"queue_depth": None, "processed_rate": None, "e2e_p50_ms": None,
                                "e2e_p95_ms": None, "e2e_p99_ms": None}
-        for i, s in enumerate(samples):
+        for i, (s, read_at) in enumerate(samples):
             prev = self._prev[i]
-            self._prev[i] = _Reading(now, s)
+            self._prev[i] = _Reading(read_at, s)
             if s is None:
                 continue
             if row["queue_depth"] is None and s.depth is not None:
                 row["queue_depth"] = s.depth
-            if prev is not None and prev.sample is not None and now > prev.epoch:
-                dt = now - prev.epoch
+            if prev is not None and prev.sample is not None and read_at > prev.epoch:
+                dt = read_at - prev.epoch
                 p, c = prev.sample.processed_total, s.processed_total
                 if row["processed_rate"] is None and p is not None and c is not None and c >= p:
                     row["processed_rate"] = (c - p) / dt
